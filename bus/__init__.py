@@ -1,0 +1,1 @@
+"""The exactly-once processing runtime every service of the bus runs on."""

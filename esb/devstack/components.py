@@ -1,0 +1,325 @@
+"""The stack's components: how each is configured, started and known to be ready."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from esb.devstack import fetch
+from esb.devstack.processes import ManagedProcess, port_is_open, wait_until
+from esb.devstack.settings import DevStackSettings
+
+__all__ = ["Component", "JaegerComponent", "KafkaNode", "RegistryComponent", "components_for"]
+
+_KAFKA_MIN_JAVA = 17
+_APICURIO_MIN_JAVA = 21
+
+
+@dataclass(frozen=True)
+class Component(ABC):
+    settings: DevStackSettings
+
+    @property
+    @abstractmethod
+    def name(self) -> str: ...
+
+    @property
+    @abstractmethod
+    def ports(self) -> dict[str, int]:
+        """Every port the component listens on, by purpose."""
+
+    @property
+    def run_dir(self) -> Path:
+        return self.settings.state_dir / "run"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.state_dir / "data" / self.name
+
+    @abstractmethod
+    def fetch(self) -> None:
+        """Download/build what the component needs into the cache (no-op when cached)."""
+
+    @abstractmethod
+    def process(self) -> ManagedProcess:
+        """The process to start, after preparing its config and data folders."""
+
+    def managed(self) -> ManagedProcess:
+        """The process handle for status and stop, without preparing anything."""
+        return ManagedProcess(self.name, [], self.run_dir, self.run_dir)
+
+    @abstractmethod
+    def is_ready(self) -> bool: ...
+
+    def endpoint(self) -> str:
+        return ", ".join(f"{purpose} {self.settings.host}:{port}" for purpose, port in self.ports.items())
+
+
+@dataclass(frozen=True)
+class KafkaNode(Component):
+    """One combined broker+controller KRaft node of a cluster of ``cluster_size`` nodes."""
+
+    index: int = 0
+    cluster_size: int = 1
+
+    @property
+    def name(self) -> str:
+        return f"kafka-{self.index + 1}"
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {
+            "client": self.settings.kafka_client_port(self.index),
+            "controller": self.settings.kafka_controller_port_of(self.index),
+        }
+
+    def fetch(self) -> None:
+        fetch.ensure_kafka(self.settings)
+        fetch.find_java(_KAFKA_MIN_JAVA)
+
+    def _server_properties(self) -> str:
+        s = self.settings
+        voters = ",".join(
+            f"{i + 1}@{s.host}:{s.kafka_controller_port_of(i)}" for i in range(self.cluster_size)
+        )
+        replication = min(3, self.cluster_size)
+        min_isr = 2 if self.cluster_size >= 3 else 1
+        client, controller = self.ports["client"], self.ports["controller"]
+        lines = [
+            "process.roles=broker,controller",
+            f"node.id={self.index + 1}",
+            f"controller.quorum.voters={voters}",
+            f"listeners=PLAINTEXT://{s.host}:{client},CONTROLLER://{s.host}:{controller}",
+            f"advertised.listeners=PLAINTEXT://{s.host}:{client}",
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            f"log.dirs={self.data_dir / 'log'}",
+            f"default.replication.factor={replication}",
+            f"min.insync.replicas={min_isr}",
+            f"offsets.topic.replication.factor={replication}",
+            f"transaction.state.log.replication.factor={replication}",
+            f"transaction.state.log.min.isr={min_isr}",
+            "num.partitions=6",
+            "group.initial.rebalance.delay.ms=0",
+            "auto.create.topics.enable=false",
+            "delete.topic.enable=true",
+            "share.coordinator.state.topic.replication.factor=" + str(replication),
+            "share.coordinator.state.topic.min.isr=" + str(min_isr),
+        ]
+        return "\n".join(lines) + "\n"
+
+    def _log4j_properties(self) -> str:
+        log = self.run_dir / f"{self.name}.server.log"
+        return "\n".join(
+            [
+                "status = error",
+                "appender.file.type = RollingFile",
+                "appender.file.name = file",
+                f"appender.file.fileName = {log}",
+                f"appender.file.filePattern = {log}.%i",
+                "appender.file.layout.type = PatternLayout",
+                "appender.file.layout.pattern = [%d] %p %m (%c)%n",
+                "appender.file.policies.type = Policies",
+                "appender.file.policies.size.type = SizeBasedTriggeringPolicy",
+                "appender.file.policies.size.size = 50MB",
+                "appender.file.strategy.type = DefaultRolloverStrategy",
+                "appender.file.strategy.max = 3",
+                "rootLogger.level = info",
+                "rootLogger.appenderRef.file.ref = file",
+                "logger.kafka.name = kafka",
+                "logger.kafka.level = info",
+                "logger.state.name = state.change.logger",
+                "logger.state.level = warn",
+                "",
+            ]
+        )
+
+    def process(self) -> ManagedProcess:
+        libs = fetch.ensure_kafka(self.settings)
+        java = fetch.find_java(_KAFKA_MIN_JAVA)
+        config_dir = self.data_dir / "config"
+        config_dir.mkdir(parents=True, exist_ok=True)
+        server_props = config_dir / "server.properties"
+        server_props.write_text(self._server_properties())
+        log4j = config_dir / "log4j2.properties"
+        log4j.write_text(self._log4j_properties())
+        jvm = [
+            str(java),
+            "-Xms256m",
+            f"-Xmx{self.settings.kafka_heap}",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={log4j}",
+            "-cp",
+            f"{libs}/*",
+        ]
+        if not (self.data_dir / "log" / "meta.properties").exists():
+            self._format_storage(jvm, server_props)
+        return ManagedProcess(self.name, [*jvm, "kafka.Kafka", str(server_props)], self.data_dir, self.run_dir)
+
+    def _format_storage(self, jvm: list[str], server_props: Path) -> None:
+        cluster_id = self._cluster_id()
+        format_proc = ManagedProcess(
+            f"{self.name}-format",
+            [*jvm, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(server_props)],
+            self.data_dir,
+            self.run_dir,
+        )
+        format_proc.start()
+        if not wait_until(lambda: not format_proc.is_running(), 120):
+            raise RuntimeError(f"formatting storage of {self.name} did not finish")
+        if not (self.data_dir / "log" / "meta.properties").exists():
+            raise RuntimeError(f"formatting storage of {self.name} failed:\n{format_proc.log_tail()}")
+
+    def _cluster_id(self) -> str:
+        """All nodes of one cluster share one id, kept in the state folder."""
+        id_file = self.settings.state_dir / "data" / "kafka-cluster-id"
+        if not id_file.exists():
+            id_file.parent.mkdir(parents=True, exist_ok=True)
+            id_file.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))
+        return id_file.read_text().strip()
+
+    def is_ready(self) -> bool:
+        return port_is_open(self.settings.host, self.ports["client"])
+
+
+@dataclass(frozen=True)
+class RegistryComponent(Component):
+    """Apicurio Registry 3.x with in-memory storage; Confluent API under /apis/ccompat/v7."""
+
+    @property
+    def name(self) -> str:
+        return "schema-registry"
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {"http": self.settings.registry_port, "management": self.settings.registry_management_port}
+
+    def fetch(self) -> None:
+        fetch.ensure_apicurio(self.settings)
+        fetch.find_java(_APICURIO_MIN_JAVA)
+
+    def process(self) -> ManagedProcess:
+        app = fetch.ensure_apicurio(self.settings)
+        java = fetch.find_java(_APICURIO_MIN_JAVA)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        s = self.settings
+        props = {
+            "quarkus.http.host": s.host,
+            "quarkus.http.port": s.registry_port,
+            "quarkus.management.host": s.host,
+            "quarkus.management.port": s.registry_management_port,
+            # The registry's own tracing would otherwise try to export to our Jaeger.
+            "quarkus.otel.sdk.disabled": "true",
+            # Deleting subjects and versions is part of the Confluent API that tests and tooling use.
+            "apicurio.rest.deletion.artifact.enabled": "true",
+            "apicurio.rest.deletion.artifact-version.enabled": "true",
+            "apicurio.rest.deletion.group.enabled": "true",
+        }
+        argv = [
+            str(java),
+            f"-Xmx{s.registry_heap}",
+            *(f"-D{key}={value}" for key, value in props.items()),
+            "-jar",
+            str(app / "quarkus-run.jar"),
+        ]
+        return ManagedProcess(self.name, argv, self.data_dir, self.run_dir)
+
+    def is_ready(self) -> bool:
+        try:
+            response = httpx.get(f"{self.settings.schema_registry_url}/subjects", timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+
+@dataclass(frozen=True)
+class JaegerComponent(Component):
+    """Jaeger v2 all-in-one with in-memory storage: OTLP in, query API and UI out."""
+
+    @property
+    def name(self) -> str:
+        return "jaeger"
+
+    @property
+    def ports(self) -> dict[str, int]:
+        s = self.settings
+        return {
+            "otlp-grpc": s.jaeger_otlp_grpc_port,
+            "otlp-http": s.jaeger_otlp_http_port,
+            "query": s.jaeger_query_port,
+            "query-grpc": s.jaeger_query_grpc_port,
+            "health": s.jaeger_health_port,
+        }
+
+    def fetch(self) -> None:
+        fetch.ensure_jaeger(self.settings)
+
+    def _config(self) -> dict[str, object]:
+        s = self.settings
+        return {
+            "service": {
+                "extensions": ["jaeger_storage", "jaeger_query", "healthcheckv2"],
+                "pipelines": {
+                    "traces": {
+                        "receivers": ["otlp"],
+                        "processors": ["batch"],
+                        "exporters": ["jaeger_storage_exporter"],
+                    }
+                },
+                "telemetry": {
+                    "resource": {"service.name": "jaeger"},
+                    "metrics": {"level": "none"},
+                    "logs": {"level": "info"},
+                },
+            },
+            "extensions": {
+                "healthcheckv2": {"use_v2": True, "http": {"endpoint": f"{s.host}:{s.jaeger_health_port}"}},
+                "jaeger_query": {
+                    "storage": {"traces": "memstore"},
+                    "http": {"endpoint": f"{s.host}:{s.jaeger_query_port}"},
+                    "grpc": {"endpoint": f"{s.host}:{s.jaeger_query_grpc_port}"},
+                },
+                "jaeger_storage": {"backends": {"memstore": {"memory": {"max_traces": 100000}}}},
+            },
+            "receivers": {
+                "otlp": {
+                    "protocols": {
+                        "grpc": {"endpoint": f"{s.host}:{s.jaeger_otlp_grpc_port}"},
+                        "http": {"endpoint": f"{s.host}:{s.jaeger_otlp_http_port}"},
+                    }
+                }
+            },
+            "processors": {"batch": {"timeout": "200ms"}},
+            "exporters": {"jaeger_storage_exporter": {"trace_storage": "memstore"}},
+        }
+
+    def process(self) -> ManagedProcess:
+        binary = fetch.ensure_jaeger(self.settings)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        config = self.data_dir / "config.yaml"
+        # JSON is valid YAML, and needs no YAML writer here.
+        config.write_text(json.dumps(self._config(), indent=2))
+        return ManagedProcess(self.name, [str(binary), "--config", str(config)], self.data_dir, self.run_dir)
+
+    def is_ready(self) -> bool:
+        try:
+            response = httpx.get(f"{self.settings.jaeger_query_url}/api/services", timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200 and port_is_open(self.settings.host, self.settings.jaeger_otlp_http_port)
+
+
+def components_for(settings: DevStackSettings, brokers: int, kafka_only: bool = False) -> list[Component]:
+    """Start order: the Kafka nodes, then the registry, then Jaeger."""
+    nodes: list[Component] = [KafkaNode(settings, index=i, cluster_size=brokers) for i in range(brokers)]
+    if kafka_only:
+        return nodes
+    return [*nodes, RegistryComponent(settings), JaegerComponent(settings)]

@@ -1,0 +1,138 @@
+"""Background processes with a pid file and a log file, and the port checks around them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ManagedProcess", "PortTakenError", "StartFailedError", "port_is_open", "wait_until"]
+
+
+class PortTakenError(RuntimeError):
+    """A port the stack needs is held by a process the stack did not start."""
+
+
+class StartFailedError(RuntimeError):
+    """A component exited or did not become ready in time; its log says why."""
+
+
+def port_is_open(host: str, port: int, timeout_s: float = 0.5) -> bool:
+    """True when something accepts TCP connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def wait_until(predicate: Callable[[], bool], timeout_s: float, interval_s: float = 0.25) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval_s)
+    return predicate()
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedProcess:
+    """One component process of the stack, identified by its pid file in the state folder."""
+
+    name: str
+    argv: Sequence[str]
+    cwd: Path
+    run_dir: Path
+    env: Mapping[str, str] | None = None
+
+    @property
+    def pid_file(self) -> Path:
+        return self.run_dir / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.run_dir / f"{self.name}.log"
+
+    def pid(self) -> int | None:
+        """The pid from the pid file if that process is still alive, else None."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return pid
+        # A zombie (exited child not yet reaped) counts as stopped.
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, IndexError):
+            return None
+        return None if state == "Z" else pid
+
+    def is_running(self) -> bool:
+        return self.pid() is not None
+
+    def start(self) -> int:
+        """Start detached (own session, so Ctrl-C in the caller's terminal does not reach it)."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        if self.env:
+            env.update(self.env)
+        with self.log_file.open("ab") as log:
+            proc = subprocess.Popen(
+                list(self.argv),
+                cwd=self.cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.pid_file.write_text(str(proc.pid))
+        return proc.pid
+
+    def terminate(self) -> bool:
+        """Ask the process group to stop (SIGTERM) without waiting. True if it was running."""
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        _signal_group(pid, signal.SIGTERM)
+        return True
+
+    def wait_stopped(self, timeout_s: float = 30.0) -> None:
+        """Wait for the process to exit; SIGKILL its group after the timeout."""
+        pid = self.pid()
+        if pid is not None and not wait_until(lambda: self.pid() is None, timeout_s):
+            _signal_group(pid, signal.SIGKILL)
+            wait_until(lambda: self.pid() is None, 10.0)
+        self.pid_file.unlink(missing_ok=True)
+
+    def stop(self, timeout_s: float = 30.0) -> bool:
+        """SIGTERM the process group, SIGKILL after the timeout. True if something was stopped."""
+        was_running = self.terminate()
+        self.wait_stopped(timeout_s)
+        return was_running
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        return
+    except PermissionError:
+        os.kill(pid, sig)
