@@ -12,7 +12,13 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["KafkaSettings", "SaslMechanism", "SchemaRegistrySettings", "SecurityProtocol", "TelemetrySettings"]
+__all__ = [
+    "KafkaSettings",
+    "SaslMechanism",
+    "SchemaRegistrySettings",
+    "SecurityProtocol",
+    "TelemetrySettings",
+]
 
 
 class SecurityProtocol(StrEnum):
@@ -48,7 +54,7 @@ class KafkaSettings(BaseSettings):
     def _sasl_needs_credentials(self) -> KafkaSettings:
         uses_sasl = self.security_protocol in (SecurityProtocol.SASL_SSL, SecurityProtocol.SASL_PLAINTEXT)
         if uses_sasl and (self.sasl_username is None or self.sasl_password is None):
-            raise ValueError(f"security_protocol={self.security_protocol} needs sasl_username and sasl_password")
+            raise ValueError(f"{self.security_protocol} needs sasl_username and sasl_password")
         return self
 
     def client_config(self) -> dict[str, str]:
@@ -58,7 +64,8 @@ class KafkaSettings(BaseSettings):
             "security.protocol": self.security_protocol.value,
         }
         if self.security_protocol in (SecurityProtocol.SASL_SSL, SecurityProtocol.SASL_PLAINTEXT):
-            assert self.sasl_username is not None and self.sasl_password is not None
+            assert self.sasl_username is not None
+            assert self.sasl_password is not None
             config["sasl.mechanism"] = self.sasl_mechanism.value
             config["sasl.username"] = self.sasl_username
             config["sasl.password"] = self.sasl_password.get_secret_value()
@@ -100,6 +107,8 @@ class TelemetrySettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="OTEL_", frozen=True)
 
-    exporter_otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP base URL, e.g. http://host:4318")
+    exporter_otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP base URL, e.g. http://host:4318"
+    )
     service_name: str | None = None
     sdk_disabled: bool = False

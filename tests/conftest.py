@@ -11,10 +11,12 @@ Missing infrastructure fails the run; it is never skipped.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from tests.infra import StackEndpoints, provide_stack
@@ -44,9 +46,7 @@ def unique_name(request: pytest.FixtureRequest) -> Callable[[str], str]:
 
 
 @pytest.fixture
-def create_topic(
-    kafka_admin: AdminClient, unique_name: Callable[[str], str]
-) -> Iterator[Callable[..., str]]:
+def create_topic(kafka_admin: AdminClient, unique_name: Callable[[str], str]) -> Iterator[Callable[..., str]]:
     """Create a uniquely named topic; every topic created is deleted after the test."""
     created: list[str] = []
 
@@ -62,10 +62,9 @@ def create_topic(
     yield make
     if created:
         for future in kafka_admin.delete_topics(created).values():
-            try:
+            # Cleanup of a test topic must not mask the test's own result.
+            with contextlib.suppress(KafkaException):
                 future.result(timeout=30)
-            except Exception:  # noqa: BLE001 - cleanup of a test topic must not mask the test's result
-                pass
 
 
 @pytest.fixture(scope="session")

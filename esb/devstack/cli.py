@@ -19,7 +19,9 @@ _console = Console()
 
 @app.command("up")
 def up_command(
-    brokers: int = typer.Option(1, "--brokers", min=1, max=3, help="Kafka nodes: 1, or 3 for failover tests."),
+    brokers: int = typer.Option(
+        1, "--brokers", min=1, max=3, help="Kafka nodes: 1, or 3 for failover tests."
+    ),
 ) -> None:
     """Fetch (once, cached), start and wait for the stack. Idempotent."""
     settings = DevStackSettings()
@@ -43,7 +45,9 @@ def status_command() -> None:
     rows = stack.status(settings)
     table = Table("component", "pid", "state", "endpoints", "log")
     for row in rows:
-        state = "[green]ready[/green]" if row.ready else ("[yellow]starting[/yellow]" if row.pid else "stopped")
+        state = (
+            "[green]ready[/green]" if row.ready else ("[yellow]starting[/yellow]" if row.pid else "stopped")
+        )
         table.add_row(row.name, str(row.pid or "-"), state, row.endpoint, row.log_file)
     _console.print(table)
     if not all(row.ready for row in rows):

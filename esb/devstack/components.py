@@ -162,7 +162,9 @@ class KafkaNode(Component):
         ]
         if not (self.data_dir / "log" / "meta.properties").exists():
             self._format_storage(jvm, server_props)
-        return ManagedProcess(self.name, [*jvm, "kafka.Kafka", str(server_props)], self.data_dir, self.run_dir)
+        return ManagedProcess(
+            self.name, [*jvm, "kafka.Kafka", str(server_props)], self.data_dir, self.run_dir
+        )
 
     def _format_storage(self, jvm: list[str], server_props: Path) -> None:
         cluster_id = self._cluster_id()
@@ -314,7 +316,9 @@ class JaegerComponent(Component):
             response = httpx.get(f"{self.settings.jaeger_query_url}/api/services", timeout=2.0)
         except httpx.HTTPError:
             return False
-        return response.status_code == 200 and port_is_open(self.settings.host, self.settings.jaeger_otlp_http_port)
+        return response.status_code == 200 and port_is_open(
+            self.settings.host, self.settings.jaeger_otlp_http_port
+        )
 
 
 def components_for(settings: DevStackSettings, brokers: int, kafka_only: bool = False) -> list[Component]:

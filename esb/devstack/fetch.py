@@ -91,7 +91,9 @@ def find_java(min_major: int) -> Path:
         candidates.append(Path(on_path).resolve())
     jvm_root = Path("/usr/lib/jvm")
     if jvm_root.is_dir():
-        candidates.extend(sorted(p / "bin" / "java" for p in jvm_root.iterdir() if (p / "bin" / "java").exists()))
+        candidates.extend(
+            sorted(p / "bin" / "java" for p in jvm_root.iterdir() if (p / "bin" / "java").exists())
+        )
     best: tuple[int, Path] | None = None
     for candidate in candidates:
         major = _java_major(candidate)
@@ -119,7 +121,14 @@ def ensure_kafka(settings: DevStackSettings) -> Path:
     partial = home / "libs.partial"
     shutil.rmtree(partial, ignore_errors=True)
     _run(
-        [mvn, "-q", "-B", "dependency:copy-dependencies", f"-DoutputDirectory={partial}", "-DincludeScope=runtime"],
+        [
+            mvn,
+            "-q",
+            "-B",
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={partial}",
+            "-DincludeScope=runtime",
+        ],
         home,
         "Fetching Kafka jars with Maven",
     )

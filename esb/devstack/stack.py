@@ -104,7 +104,10 @@ def up(settings: DevStackSettings, brokers: int = 1, kafka_only: bool = False) -
 
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     with open(_manifest_path(settings), "w") as manifest:
-        json.dump({"brokers": brokers, "kafka_only": kafka_only, "components": [c.name for c in components]}, manifest)
+        json.dump(
+            {"brokers": brokers, "kafka_only": kafka_only, "components": [c.name for c in components]},
+            manifest,
+        )
 
     started: list[Component] = []
     for component in components:
