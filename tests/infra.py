@@ -14,7 +14,7 @@ from esb.devstack import stack as devstack
 from esb.devstack.settings import DevStackSettings
 from esb.devstack.stack import StackEndpoints
 
-__all__ = ["StackEndpoints", "provide_stack", "test_stack_settings"]
+__all__ = ["StackEndpoints", "local_stack_settings", "provide_stack"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +35,7 @@ _TEST_PORTS: dict[int, dict[str, int]] = {
 }
 
 
-def test_stack_settings(brokers: int) -> DevStackSettings:
+def local_stack_settings(brokers: int) -> DevStackSettings:
     """Settings of the local test stack for a cluster of ``brokers`` nodes."""
     state = Path(os.environ.get("ESB_TEST_STATE_DIR", REPO_ROOT / ".esb")) / f"test-stack-{brokers}"
     return DevStackSettings(state_dir=state, **_TEST_PORTS[brokers])  # type: ignore[arg-type]
@@ -90,7 +90,7 @@ def _from_testcontainers() -> Iterator[StackEndpoints]:
 
 @contextmanager
 def _from_local_stack(brokers: int) -> Iterator[StackEndpoints]:
-    settings = test_stack_settings(brokers)
+    settings = local_stack_settings(brokers)
     endpoints = devstack.up(settings, brokers=brokers, kafka_only=brokers > 1)
     try:
         yield endpoints

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from esb.devstack import fetch
-from esb.devstack.processes import ManagedProcess, port_is_open, wait_until
+from esb.devstack.processes import ManagedProcess, port_is_open
 from esb.devstack.settings import DevStackSettings
 
 __all__ = ["Component", "JaegerComponent", "KafkaNode", "RegistryComponent", "components_for"]
@@ -167,18 +168,18 @@ class KafkaNode(Component):
         )
 
     def _format_storage(self, jvm: list[str], server_props: Path) -> None:
-        cluster_id = self._cluster_id()
-        format_proc = ManagedProcess(
-            f"{self.name}-format",
-            [*jvm, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(server_props)],
-            self.data_dir,
-            self.run_dir,
-        )
-        format_proc.start()
-        if not wait_until(lambda: not format_proc.is_running(), 120):
-            raise RuntimeError(f"formatting storage of {self.name} did not finish")
-        if not (self.data_dir / "log" / "meta.properties").exists():
-            raise RuntimeError(f"formatting storage of {self.name} failed:\n{format_proc.log_tail()}")
+        command = [
+            *jvm,
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            self._cluster_id(),
+            "-c",
+            str(server_props),
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        if result.returncode != 0 or not (self.data_dir / "log" / "meta.properties").exists():
+            raise RuntimeError(f"formatting storage of {self.name} failed:\n{result.stdout}{result.stderr}")
 
     def _cluster_id(self) -> str:
         """All nodes of one cluster share one id, kept in the state folder."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DevStackSettings"]
@@ -51,6 +51,12 @@ class DevStackSettings(BaseSettings):
     kafka_heap: str = "1g"
     registry_heap: str = "512m"
     start_timeout_s: float = 120.0
+
+    @field_validator("cache_dir", "state_dir")
+    @classmethod
+    def _absolute(cls, path: Path) -> Path:
+        # Pid files and configs hold these paths; a relative one would change meaning with the cwd.
+        return path.expanduser().resolve()
 
     def kafka_client_port(self, node_index: int) -> int:
         return self.kafka_port + node_index * self.node_port_step
