@@ -1,0 +1,116 @@
+"""The base of every canonical record and the value types its fields use.
+
+Conventions the drift test relies on (see ``schemas/README.md``):
+
+* a model class ``schemas.<domain>.X`` is the Avro record ``com.esb.canonical.<domain>.X``; a ``StrEnum``
+  is an Avro enum the same way, and its ``UNKNOWN`` member (when it has one) is the enum's default;
+* ``X | None`` fields default to ``None`` (Avro ``["null", X]`` with default ``null``);
+* money is :data:`Amount` (Avro ``decimal(20, 4)``), rates are :data:`Rate` (``decimal(20, 10)``),
+  instants are :data:`UtcDatetime` (``timestamp-millis``), ``date`` is Avro ``date``, ``UUID`` is
+  Avro ``string``/``uuid``, ``int`` is ``long``;
+* fields built with :func:`pii` carry the ``PII`` tag in the schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "NAMESPACE_ROOT",
+    "PII_TAG",
+    "Amount",
+    "AvroDecimal",
+    "AvroRecord",
+    "CurrencyCode",
+    "Rate",
+    "UtcDatetime",
+    "avro_fullname",
+    "pii",
+]
+
+NAMESPACE_ROOT = "com.esb.canonical"
+PII_TAG = "PII"
+
+
+@dataclass(frozen=True, slots=True)
+class AvroDecimal:
+    """Marks a ``Decimal`` field as Avro ``bytes``/``decimal`` with this precision and scale."""
+
+    precision: int
+    scale: int
+
+    def __call__(self, value: Decimal) -> Decimal:
+        if not value.is_finite():
+            raise ValueError("decimal must be finite")
+        exponent = value.as_tuple().exponent
+        assert isinstance(exponent, int)  # finite decimals have an int exponent
+        if -exponent > self.scale and value != value.quantize(Decimal(1).scaleb(-self.scale)):
+            # Never round money silently: the translator must decide how.
+            raise ValueError(f"more than {self.scale} decimal places: {value}")
+        quantized = value.quantize(Decimal(1).scaleb(-self.scale))
+        if len(quantized.as_tuple().digits) > self.precision:
+            raise ValueError(f"more than {self.precision} significant digits: {value}")
+        return quantized
+
+
+_MONEY = AvroDecimal(precision=20, scale=4)
+_RATE = AvroDecimal(precision=20, scale=10)
+
+Amount = Annotated[Decimal, _MONEY, AfterValidator(_MONEY)]
+"""A money amount: up to 16 integer digits and exactly 4 decimal places (more places are rejected)."""
+
+Rate = Annotated[Decimal, _RATE, AfterValidator(_RATE)]
+"""A tax or exchange rate as a fraction (``0.2`` for 20 %), 10 decimal places."""
+
+
+def _utc_millis(value: datetime) -> datetime:
+    # timestamp-millis holds milliseconds: truncate here so a round trip is exact.
+    utc = value.astimezone(UTC)
+    return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc_millis)]
+"""An instant: must carry a UTC offset on input; stored as UTC with millisecond precision."""
+
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+"""ISO 4217 alphabetic code, upper case (``"EUR"``)."""
+
+
+def pii(description: str | None = None) -> Any:
+    """An optional field holding personal data: tagged ``PII`` in the Avro schema, default ``None``."""
+    return Field(default=None, description=description, json_schema_extra={"pii": True})
+
+
+def avro_fullname(cls: type[BaseModel] | type[Enum]) -> str:
+    """``schemas.orders.models.Order`` -> ``com.esb.canonical.orders.Order``."""
+    parts = cls.__module__.split(".")
+    if len(parts) < 2 or parts[0] != "schemas":
+        raise ValueError(f"{cls.__qualname__} is not defined in a schemas.<domain> module")
+    return f"{NAMESPACE_ROOT}.{parts[1]}.{cls.__name__}"
+
+
+class AvroRecord(BaseModel):
+    """A canonical Avro record: immutable, rejects unknown fields, converts to and from Avro dicts."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    @classmethod
+    def avro_name(cls) -> str:
+        """Full Avro name of the record this model mirrors."""
+        return avro_fullname(cls)
+
+    def to_avro(self) -> dict[str, Any]:
+        """The dict fastavro and confluent-kafka's ``AvroSerializer`` write (Decimal, datetime, UUID kept)."""
+        return self.model_dump(mode="python")
+
+    @classmethod
+    def from_avro(cls, data: Mapping[str, Any]) -> Self:
+        """Build the model from a dict read by fastavro or ``AvroDeserializer``."""
+        return cls.model_validate(data)

@@ -1,0 +1,1 @@
+"""Translator: native ingress payloads to canonical events, one pure adapter per system and entity."""

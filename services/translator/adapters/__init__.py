@@ -1,0 +1,1 @@
+"""One module per source system; each exposes ``ROUTES`` (see ``services.translator.registry``)."""

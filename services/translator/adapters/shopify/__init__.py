@@ -1,0 +1,25 @@
+"""Shopify Admin REST / webhook adapters.
+
+Entities follow the gateway's topic naming: ``inventory_levels/update`` -> ``inventory-levels``,
+``order_transactions/create`` -> ``order-transactions``.
+"""
+
+from __future__ import annotations
+
+from services.translator.adapters._common import Translate
+from services.translator.adapters.shopify.customers import translate_customers
+from services.translator.adapters.shopify.orders import translate_orders
+from services.translator.adapters.shopify.payments import translate_transactions
+from services.translator.adapters.shopify.refunds import translate_refunds
+from services.translator.adapters.shopify.stock import translate_fulfillments, translate_inventory_levels
+
+__all__ = ["ROUTES"]
+
+ROUTES: dict[tuple[str, str], Translate] = {
+    ("shopify", "orders"): translate_orders,
+    ("shopify", "refunds"): translate_refunds,
+    ("shopify", "customers"): translate_customers,
+    ("shopify", "inventory-levels"): translate_inventory_levels,
+    ("shopify", "fulfillments"): translate_fulfillments,
+    ("shopify", "order-transactions"): translate_transactions,
+}
