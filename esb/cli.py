@@ -5,11 +5,25 @@ from __future__ import annotations
 import typer
 
 from esb.devstack.cli import app as dev_app
+from esb.dlq_cli import app as dlq_app
+from esb.governance.cli import docs_app, schemas_app, topics_app
+from esb.ingest import ingest
+from esb.runtime_cli import run
+from esb.translate_cli import translate
+from services.inventory_projector.rebuild import command as rebuild
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(help="Event-driven integration bus for commerce.", no_args_is_help=True)
 app.add_typer(dev_app, name="dev")
+app.add_typer(schemas_app, name="schemas")
+app.add_typer(topics_app, name="topics")
+app.add_typer(docs_app, name="docs")
+app.command("ingest")(ingest)
+app.add_typer(dlq_app, name="dlq")
+app.command("run")(run)
+app.command("translate")(translate)
+app.command("rebuild")(rebuild)
 
 
 def main() -> None:

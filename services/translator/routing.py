@@ -1,0 +1,54 @@
+"""Where each canonical event goes: its topic and its key.
+
+Keys follow the catalog (``catalog/topics.yaml``): the entity's canonical id as a string, so every
+event of one order, payment or stock position stays in order on one partition. A contract test
+checks this table against the catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from schemas.base import AvroRecord
+from schemas.customers import CustomerEvent
+from schemas.fulfillment import FulfillmentOrderEvent, ShipmentEvent
+from schemas.ids import stock_key
+from schemas.inventory import InventoryLevel, StockMovementEvent
+from schemas.ledger import JournalEntryEvent
+from schemas.orders import OrderEvent
+from schemas.payments import PaymentEvent
+from schemas.returns import ReturnEvent
+
+__all__ = ["DESTINATIONS", "Destination", "destination_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    topic: str
+    key: Callable[[Any], str]
+
+
+DESTINATIONS: dict[type[AvroRecord], Destination] = {
+    OrderEvent: Destination("canonical.orders.v1", lambda e: str(e.order.order_id)),
+    PaymentEvent: Destination("canonical.payments.v1", lambda e: str(e.payment_id)),
+    ReturnEvent: Destination("canonical.returns.v1", lambda e: str(e.return_id)),
+    StockMovementEvent: Destination(
+        "canonical.stock-movements.v1", lambda e: str(stock_key(e.sku, e.location))
+    ),
+    InventoryLevel: Destination("canonical.inventory-levels.v1", lambda e: str(stock_key(e.sku, e.location))),
+    ShipmentEvent: Destination("canonical.shipments.v1", lambda e: str(e.shipment_id)),
+    FulfillmentOrderEvent: Destination(
+        "canonical.fulfillment-orders.v1", lambda e: str(e.fulfillment_order_id)
+    ),
+    CustomerEvent: Destination("canonical.customers.v1", lambda e: str(e.customer.customer_id)),
+    JournalEntryEvent: Destination("canonical.journal-entries.v1", lambda e: str(e.entry_id)),
+}
+
+
+def destination_of(event: AvroRecord) -> Destination:
+    try:
+        return DESTINATIONS[type(event)]
+    except KeyError:
+        raise TypeError(f"no canonical topic for {type(event).__name__}") from None

@@ -1,0 +1,23 @@
+"""Translator settings. Environment: ``TRANSLATOR_*``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["TranslatorSettings"]
+
+
+class TranslatorSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRANSLATOR_", frozen=True)
+
+    service_name: str = "translator"
+    topic_prefix: str = Field(default="", description="prefix of every topic name (isolated test runs)")
+    input_topics: list[str] | None = Field(
+        default=None, description="ingress topics to consume; default: one per supported system.entity"
+    )
+    dedupe_ttl: timedelta = Field(
+        default=timedelta(days=7), description="how long provider event ids are kept"
+    )
