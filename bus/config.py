@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Any, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
+    "BusSettings",
     "KafkaSettings",
+    "ProcessingGuarantee",
+    "RuntimeSettings",
     "SaslMechanism",
     "SchemaRegistrySettings",
     "SecurityProtocol",
+    "StateBackend",
     "TelemetrySettings",
 ]
 
@@ -44,11 +49,23 @@ class KafkaSettings(BaseSettings):
     sasl_mechanism: SaslMechanism = SaslMechanism.SCRAM_SHA_512
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    sasl_password_file: Path | None = Field(
+        default=None,
+        description="file holding the SASL password (a mounted secret); read when no password is set",
+    )
     ssl_ca_location: Path | None = None
     ssl_certificate_location: Path | None = None
     ssl_key_location: Path | None = None
     ssl_key_password: SecretStr | None = None
     client_id_prefix: str = "esb"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _password_from_file(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("sasl_password") is None and data.get("sasl_password_file"):
+            secret = Path(data["sasl_password_file"]).read_text(encoding="utf-8").strip()
+            data = {**data, "sasl_password": SecretStr(secret)}
+        return data
 
     @model_validator(mode="after")
     def _sasl_needs_credentials(self) -> KafkaSettings:
@@ -112,3 +129,67 @@ class TelemetrySettings(BaseSettings):
     )
     service_name: str | None = None
     sdk_disabled: bool = False
+
+
+class ProcessingGuarantee(StrEnum):
+    EXACTLY_ONCE = "exactly_once"
+    AT_LEAST_ONCE = "at_least_once"
+
+
+class StateBackend(StrEnum):
+    ROCKSDB = "rocksdb"
+    SQLITE = "sqlite"
+
+
+class RuntimeSettings(BaseSettings):
+    """How the runtime processes: guarantee, batching, retries, state, HTTP. Environment: ``ESB_*``."""
+
+    model_config = SettingsConfigDict(env_prefix="ESB_", frozen=True)
+
+    instance_id: str = Field(
+        default="0",
+        description="stable per replica (e.g. the pod ordinal): names the transactional id and static member",
+    )
+    guarantee: ProcessingGuarantee = ProcessingGuarantee.EXACTLY_ONCE
+    commit_every: int = Field(default=1000, ge=1, description="commit after this many input records")
+    commit_interval_ms: int = Field(default=100, ge=1, description="commit at least this often while busy")
+    transaction_timeout_ms: int = Field(default=30_000, ge=1000)
+    session_timeout_ms: int = Field(default=10_000, ge=1000)
+    max_poll_interval_ms: int = Field(default=120_000, ge=1000)
+    retry_attempts: int = Field(default=5, ge=1, description="handler attempts before dead-lettering")
+    retry_initial_backoff_ms: int = Field(default=100, ge=0)
+    retry_max_backoff_ms: int = Field(default=2000, ge=0)
+    max_failed_checkpoints: int = Field(
+        default=5, ge=0, description="consecutive aborted checkpoints before the process crashes"
+    )
+    state_dir: Path = Path(".esb/state")
+    state_backend: StateBackend = StateBackend.ROCKSDB
+    restore_timeout_s: float = Field(default=120.0, gt=0)
+    http_host: str = "0.0.0.0"  # noqa: S104 - probes and scrapes come from outside the pod
+    http_port: int | None = Field(default=None, description="/healthz, /readyz, /metrics; None = off")
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _backoff_bounds(self) -> Self:
+        if self.retry_max_backoff_ms < self.retry_initial_backoff_ms:
+            raise ValueError("retry_max_backoff_ms must be >= retry_initial_backoff_ms")
+        budget_ms = self.retry_max_backoff_ms * (self.retry_attempts - 1)
+        if budget_ms + self.commit_interval_ms >= self.transaction_timeout_ms // 2:
+            raise ValueError(
+                "the retry budget plus commit_interval_ms must stay under transaction_timeout_ms / 2"
+            )
+        return self
+
+
+class BusSettings(BaseSettings):
+    """Everything one runtime process needs; built once in ``main()``."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    kafka: KafkaSettings = Field(default_factory=lambda: KafkaSettings())  # type: ignore[call-arg]
+    schema_registry: SchemaRegistrySettings = Field(
+        default_factory=lambda: SchemaRegistrySettings()  # type: ignore[call-arg]
+    )
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)

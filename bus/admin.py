@@ -1,0 +1,62 @@
+"""Topics the runtime owns: each store's compacted changelog and the service's DLQ."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+from bus.errors import FatalError
+from bus.service import Service
+
+__all__ = ["ensure_runtime_topics", "input_partitions"]
+
+
+def input_partitions(admin: AdminClient, service: Service, wait_s: float = 30.0) -> int:
+    """Partition count shared by all inputs (stores are partitioned like them).
+
+    Waits up to ``wait_s`` for inputs to appear: a topic just created elsewhere reaches the
+    broker's metadata a moment later.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        metadata = admin.list_topics(timeout=30)
+        counts: dict[str, int] = {}
+        missing: list[str] = []
+        for spec in service.inputs:
+            topic = metadata.topics.get(spec.topic)
+            if topic is None or topic.error is not None or not topic.partitions:
+                missing.append(spec.topic)
+            else:
+                counts[spec.topic] = len(topic.partitions)
+        if not missing:
+            break
+        if time.monotonic() > deadline:
+            raise FatalError(f"input topics {missing} do not exist")
+        time.sleep(0.5)
+    if service.stores and len(set(counts.values())) > 1:
+        raise FatalError(f"a stateful service needs co-partitioned inputs, got {counts}")
+    return max(counts.values())
+
+
+def ensure_runtime_topics(client_config: Mapping[str, str], service: Service) -> None:
+    admin = AdminClient(dict(client_config))
+    partitions = input_partitions(admin, service)
+    wanted = [NewTopic(service.dlq_topic, num_partitions=1, replication_factor=-1)]
+    wanted += [
+        NewTopic(
+            service.changelog_topic(store.name),
+            num_partitions=partitions,
+            replication_factor=-1,
+            config={"cleanup.policy": "compact"},
+        )
+        for store in service.stores
+    ]
+    for name, future in admin.create_topics(wanted).items():
+        try:
+            future.result(timeout=30)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise FatalError(f"cannot create {name}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Runtime middleware: tracing, metrics, structured logs and health endpoints."""

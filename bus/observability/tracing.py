@@ -1,0 +1,129 @@
+"""OpenTelemetry spans per process / send, W3C trace context carried in Kafka headers.
+
+Span names and attributes follow the messaging semantic conventions: ``process <topic>`` (kind
+CONSUMER, parented on the ``traceparent`` found in the record's headers) around decoding and the
+handler, and ``send <topic>`` (kind PRODUCER) per emitted record, whose context is injected into
+the outgoing headers, so a chain of services forms one trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableSequence, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.propagators.textmap import Getter, Setter
+from opentelemetry.sdk.resources import SERVICE_INSTANCE_ID, SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import SpanKind, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from bus.config import TelemetrySettings
+
+__all__ = ["Headers", "Tracing", "build_tracer_provider"]
+
+Headers = list[tuple[str, bytes]]
+_PROPAGATOR = TraceContextTextMapPropagator()
+
+
+class _HeaderGetter(Getter[Sequence[tuple[str, bytes]]]):
+    def get(self, carrier: Sequence[tuple[str, bytes]], key: str) -> list[str] | None:
+        for name, value in reversed(carrier):
+            if name == key and value is not None:
+                return [value.decode("latin-1")]
+        return None
+
+    def keys(self, carrier: Sequence[tuple[str, bytes]]) -> list[str]:
+        return [name for name, _ in carrier]
+
+
+class _HeaderSetter(Setter[MutableSequence[tuple[str, bytes]]]):
+    def set(self, carrier: MutableSequence[tuple[str, bytes]], key: str, value: str) -> None:
+        carrier[:] = [(name, v) for name, v in carrier if name != key]
+        carrier.append((key, value.encode("latin-1")))
+
+
+_GETTER = _HeaderGetter()
+_SETTER = _HeaderSetter()
+
+
+def build_tracer_provider(
+    service: str, instance: str, settings: TelemetrySettings, extra: Sequence[SpanProcessor] = ()
+) -> TracerProvider | None:
+    """A provider exporting over OTLP/HTTP when an endpoint is configured; None when tracing is off."""
+    if settings.sdk_disabled or (settings.exporter_otlp_endpoint is None and not extra):
+        return None
+    resource = Resource.create(
+        {SERVICE_NAME: settings.service_name or service, SERVICE_INSTANCE_ID: instance}
+    )
+    provider = TracerProvider(resource=resource)
+    if settings.exporter_otlp_endpoint is not None:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        endpoint = settings.exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    for processor in extra:
+        provider.add_span_processor(processor)
+    return provider
+
+
+class Tracing:
+    """Spans for one service; a no-op tracer when no provider is given."""
+
+    def __init__(self, provider: TracerProvider | None, group: str) -> None:
+        self._provider = provider
+        self._tracer: Tracer = (
+            provider.get_tracer("bus")
+            if provider is not None
+            else trace.NoOpTracerProvider().get_tracer("bus")
+        )
+        self._group = group
+        self.enabled = provider is not None
+
+    def process_span(
+        self, topic: str, partition: int, offset: int, key: bytes | None, headers: Sequence[tuple[str, bytes]]
+    ) -> AbstractContextManager[trace.Span]:
+        parent = _PROPAGATOR.extract(headers, getter=_GETTER) if headers else None
+        attributes: dict[str, Any] = {
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.operation.name": "process",
+            "messaging.destination.name": topic,
+            "messaging.destination.partition.id": str(partition),
+            "messaging.consumer.group.name": self._group,
+            "messaging.kafka.offset": offset,
+        }
+        if key is not None:
+            attributes["messaging.kafka.message.key"] = key.decode("utf-8", "replace")
+        return self._tracer.start_as_current_span(
+            f"process {topic}", context=parent, kind=SpanKind.CONSUMER, attributes=attributes
+        )
+
+    @contextmanager
+    def send_span(self, topic: str, headers: Headers) -> Iterator[None]:
+        """A ``send`` span whose context is written into ``headers`` (W3C traceparent)."""
+        if not self.enabled:
+            yield
+            return
+        attributes = {
+            "messaging.system": "kafka",
+            "messaging.operation.type": "send",
+            "messaging.operation.name": "send",
+            "messaging.destination.name": topic,
+        }
+        with self._tracer.start_as_current_span(
+            f"send {topic}", kind=SpanKind.PRODUCER, attributes=attributes
+        ):
+            _PROPAGATOR.inject(headers, setter=_SETTER)
+            yield
+
+    @staticmethod
+    def current_trace_id() -> str | None:
+        context = trace.get_current_span().get_span_context()
+        return format(context.trace_id, "032x") if context.is_valid else None
+
+    def shutdown(self) -> None:
+        if self._provider is not None:
+            self._provider.shutdown()

@@ -1,0 +1,253 @@
+"""One record through decode -> handle (with retries) -> encode, with no Kafka in sight.
+
+The processing loop (:mod:`bus.runner`) and the in-memory driver (:mod:`bus.testing`) both feed
+records through :class:`RecordProcessor`; what comes back is everything to write for that record
+(outputs, or a dead letter) and the state changes, which the caller records atomically with the
+input offset.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bus.dlq import build_dead_letter_headers
+from bus.errors import DeadLetterError, Outcome, outcome_of
+from bus.observability.logging import get_logger
+from bus.observability.metrics import Metrics
+from bus.observability.tracing import Headers, Tracing
+from bus.retry import RetryPolicy
+from bus.serde import BoundCodec
+from bus.service import Emit, Event, Outgoing, Service, StateDelete, StatePut, StateView
+
+__all__ = ["OutRecord", "Processed", "Record", "RecordProcessor", "StateLookup"]
+
+StateLookup = Callable[[str, int], StateView]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A consumed record as bytes."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Headers = field(default_factory=list)
+    timestamp_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OutRecord:
+    """A record to produce."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    outputs: list[OutRecord]
+    state: list[StatePut | StateDelete]
+    dead_letter: OutRecord | None = None
+
+
+class _Context:
+    __slots__ = ("_event_id", "_lookup", "_partition", "_record", "_stores", "service")
+
+    def __init__(
+        self, service: str, stores: frozenset[str], lookup: StateLookup, record: Record, event_id: str | None
+    ) -> None:
+        self.service = service
+        self._stores = stores
+        self._lookup = lookup
+        self._partition = record.partition
+        self._record = record
+        self._event_id = event_id
+
+    @property
+    def log(self) -> Any:
+        record = self._record
+        return get_logger(
+            service=self.service,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            event_id=self._event_id,
+            trace_id=Tracing.current_trace_id(),
+        )
+
+    def state(self, store: str) -> StateView:
+        if store not in self._stores:
+            raise KeyError(f"service {self.service} declares no store {store!r}")
+        return self._lookup(store, self._partition)
+
+
+class RecordProcessor:
+    def __init__(
+        self,
+        service: Service,
+        decoders: Mapping[str, BoundCodec],
+        encoders: Mapping[str, BoundCodec],
+        state: StateLookup,
+        retry: RetryPolicy,
+        tracing: Tracing,
+        metrics: Metrics,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._service = service
+        self._decoders = decoders
+        self._encoders = encoders
+        self._state = state
+        self._stores = frozenset(store.name for store in service.stores)
+        self._retry = retry
+        self._tracing = tracing
+        self._metrics = metrics
+        self._sleep = sleep
+        self._log = get_logger(service=service.name)
+
+    def process(self, record: Record) -> Processed:
+        self._metrics.records_in.labels(self._service.name, record.topic).inc()
+        if not self._tracing.enabled:
+            return self._process(record)
+        with self._tracing.process_span(
+            record.topic, record.partition, record.offset, record.key, record.headers
+        ):
+            return self._process(record)
+
+    def _process(self, record: Record) -> Processed:
+        first_failure = datetime.now(UTC)
+        try:
+            if record.value is None:
+                raise DeadLetterError("tombstone on an input topic")
+            value = self._decoders[record.topic].decode(record.value, record.topic)
+        except Exception as exc:
+            if outcome_of(exc) is Outcome.CRASH:
+                raise
+            return self._dead_letter(record, exc, "deserialize", 1, first_failure)
+        event = Event(
+            value=value,
+            key=record.key,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            timestamp_ms=record.timestamp_ms,
+            headers=dict(record.headers),
+        )
+        self._observe_end_to_end(record.topic, value)
+        event_id = self._service.event_id(value)
+        ctx = _Context(self._service.name, self._stores, self._state, record, event_id)
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.perf_counter()
+            try:
+                outgoing = self._service.handler(event, ctx)
+                break
+            except BaseException as exc:
+                outcome = outcome_of(exc)
+                if attempt == 1:
+                    first_failure = datetime.now(UTC)
+                if outcome is Outcome.CRASH:
+                    raise
+                if outcome is Outcome.RETRY and attempt < self._retry.attempts:
+                    self._metrics.retries.labels(self._service.name, record.topic).inc()
+                    delay = self._retry.backoff(attempt)
+                    self._log.warning(
+                        "retrying",
+                        topic=record.topic,
+                        partition=record.partition,
+                        offset=record.offset,
+                        event_id=event_id,
+                        attempt=attempt,
+                        delay_s=round(delay, 3),
+                        error=repr(exc),
+                    )
+                    self._sleep(delay)
+                    continue
+                return self._dead_letter(record, exc, "handle", attempt, first_failure, event_id)
+            finally:
+                self._metrics.handler_seconds.labels(self._service.name, record.topic).observe(
+                    time.perf_counter() - started
+                )
+        try:
+            return self._encode(record, outgoing)
+        except Exception as exc:
+            if outcome_of(exc) is Outcome.CRASH:
+                raise
+            return self._dead_letter(record, exc, "serialize", attempt, first_failure, event_id)
+
+    def _encode(self, record: Record, outgoing: Sequence[Outgoing]) -> Processed:
+        outputs: list[OutRecord] = []
+        state: list[StatePut | StateDelete] = []
+        for item in outgoing:
+            if isinstance(item, Emit):
+                encoder = self._encoders.get(item.topic)
+                if encoder is None:
+                    raise DeadLetterError(f"emit to undeclared output topic {item.topic!r}")
+                value = encoder.encode(item.value, item.topic)
+                key = item.key.encode() if isinstance(item.key, str) else item.key
+                headers: Headers = list(item.headers.items())
+                with self._tracing.send_span(item.topic, headers):
+                    outputs.append(OutRecord(item.topic, key, value, headers))
+                self._metrics.records_out.labels(self._service.name, item.topic).inc()
+            elif isinstance(item, StatePut | StateDelete):
+                if item.store not in self._stores:
+                    raise DeadLetterError(f"write to undeclared store {item.store!r}")
+                state.append(item)
+            else:
+                raise DeadLetterError(
+                    f"handler returned {type(item).__name__}, not Emit/StatePut/StateDelete"
+                )
+        return Processed(outputs, state)
+
+    def _dead_letter(
+        self,
+        record: Record,
+        error: BaseException,
+        stage: str,
+        attempt: int,
+        first_failure: datetime,
+        event_id: str | None = None,
+    ) -> Processed:
+        self._metrics.dead_letters.labels(self._service.name, record.topic, stage).inc()
+        self._log.warning(
+            "dead-lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            event_id=event_id,
+            stage=stage,
+            attempt=attempt,
+            error=repr(error),
+            trace_id=Tracing.current_trace_id(),
+        )
+        headers = build_dead_letter_headers(
+            record.headers,
+            error=error,
+            stage=stage,
+            service=self._service.name,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            attempt=attempt,
+            first_failure_at=first_failure,
+        )
+        letter = OutRecord(self._service.dlq_topic, record.key, record.value, headers)
+        return Processed([letter], [], dead_letter=letter)
+
+    def _observe_end_to_end(self, topic: str, value: Any) -> None:
+        try:
+            occurred = self._service.occurred_at(value)
+        except Exception:  # a broken accessor must not fail the record; it only loses the metric
+            self._log.warning("occurred_at accessor failed", topic=topic, exc_info=True)
+            return
+        if occurred is not None:
+            lag = (datetime.now(UTC) - occurred).total_seconds()
+            self._metrics.end_to_end_seconds.labels(self._service.name, topic).observe(max(lag, 0.0))

@@ -1,0 +1,158 @@
+"""The process's one producer: transactional (exactly-once) or idempotent (at-least-once).
+
+Every transactional call goes through :meth:`TxnProducer._call`, which classifies librdkafka's
+errors (:func:`bus.errors.txn_action`): retriable errors are retried a bounded number of times
+(a timeout that persists becomes "outcome unknown" and the producer is re-created), everything
+else surfaces as :class:`bus.errors.TransactionError` with the action the loop must take.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer, TopicPartition
+
+from bus.errors import TransactionError, TxnAction, kafka_error_of, txn_action
+from bus.observability.logging import get_logger
+from bus.processor import OutRecord
+
+__all__ = ["TxnProducer"]
+
+R = TypeVar("R")
+_RETRIES = 3
+
+
+class TxnProducer:
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        *,
+        transactional: bool,
+        tracked_topics: frozenset[str],
+        timeout_s: float,
+    ) -> None:
+        self._config = dict(config)
+        self.transactional = transactional
+        self._tracked = tracked_topics
+        self._timeout_s = timeout_s
+        self._producer: Producer | None = None
+        self.in_transaction = False
+        self.delivery_errors: list[KafkaError] = []
+        self.delivered_offsets: dict[tuple[str, int], int] = {}
+        self._log = get_logger(component="producer", transactional_id=self._config.get("transactional.id"))
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Create the client; with transactions, ``init_transactions`` fences any previous instance
+        of this transactional id and completes or aborts its pending transaction."""
+        self._producer = Producer({**self._config, "on_delivery": self._on_delivery})
+        self.in_transaction = False
+        if self.transactional:
+            self._call("init_transactions", lambda p: p.init_transactions(self._timeout_s))
+
+    def recreate(self) -> None:
+        """Drop a producer in a fatal or unknown state and start a fresh one with the same id."""
+        self._log.warning("re-creating producer")
+        old, self._producer = self._producer, None
+        if old is not None:
+            old.purge(in_queue=True, in_flight=True)
+            old.flush(0)
+        self.delivery_errors.clear()
+        self.start()
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        if self._producer is not None:
+            self._producer.flush(timeout_s)
+            self._producer = None
+
+    @property
+    def client(self) -> Producer:
+        if self._producer is None:
+            raise RuntimeError("producer not started")
+        return self._producer
+
+    # -- transaction steps ----------------------------------------------------------------------
+    def begin(self) -> None:
+        if self.transactional and not self.in_transaction:
+            self._call("begin_transaction", lambda p: p.begin_transaction())
+            self.in_transaction = True
+
+    def produce(self, record: OutRecord, partition: int | None = None) -> None:
+        producer = self.client
+        kwargs: dict[str, Any] = {"key": record.key, "headers": record.headers}
+        if partition is not None:
+            kwargs["partition"] = partition
+        while True:
+            try:
+                producer.produce(record.topic, record.value, **kwargs)
+                return
+            except BufferError:
+                producer.poll(0.05)  # the local queue is full: serve deliveries, then try again
+            except KafkaException as exc:
+                raise TransactionError(
+                    txn_action(kafka_error_of(exc)), "produce", kafka_error_of(exc)
+                ) from exc
+
+    def poll(self) -> None:
+        self.client.poll(0)
+
+    def flush(self) -> None:
+        """All produced records delivered, or the transaction must be aborted."""
+        remaining = self.client.flush(self._timeout_s)
+        if remaining:
+            raise TransactionError(
+                TxnAction.RECREATE if self.transactional else TxnAction.ABORT, "flush", None
+            )
+        if self.delivery_errors:
+            error = self.delivery_errors[0]
+            raise TransactionError(
+                txn_action(error) if self.transactional else TxnAction.ABORT, "delivery", error
+            )
+
+    def send_offsets(self, offsets: Sequence[TopicPartition], group_metadata: object) -> None:
+        self._call(
+            "send_offsets_to_transaction",
+            lambda p: p.send_offsets_to_transaction(list(offsets), group_metadata, self._timeout_s),
+        )
+
+    def commit(self) -> None:
+        self._call("commit_transaction", lambda p: p.commit_transaction(self._timeout_s))
+        self._end()
+
+    def abort(self) -> None:
+        if self.transactional and self.in_transaction:
+            self._call("abort_transaction", lambda p: p.abort_transaction(self._timeout_s))
+        self._end()
+
+    def _end(self) -> None:
+        self.in_transaction = False
+        self.delivery_errors.clear()
+
+    # -- internals ------------------------------------------------------------------------------
+    def _call(self, step: str, fn: Callable[[Producer], R]) -> R:
+        for attempt in range(1, _RETRIES + 1):
+            try:
+                return fn(self.client)
+            except KafkaException as exc:
+                error = kafka_error_of(exc)
+                action = txn_action(error)
+                if action is TxnAction.RETRY and attempt < _RETRIES:
+                    self._log.warning(
+                        "retrying transactional call", step=step, attempt=attempt, error=str(error)
+                    )
+                    continue
+                if action is TxnAction.RETRY:
+                    action = TxnAction.RECREATE  # still failing: treat the outcome as unknown
+                raise TransactionError(action, step, error) from exc
+        raise AssertionError("unreachable")
+
+    def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
+        if error is not None:
+            self.delivery_errors.append(error)
+            return
+        topic = message.topic()
+        if topic in self._tracked:
+            partition, offset = message.partition(), message.offset()
+            if topic is not None and partition is not None and offset is not None:
+                self.delivered_offsets[(topic, partition)] = offset

@@ -1,0 +1,169 @@
+"""What a service declares: its inputs, outputs, state stores and a pure handler.
+
+A handler is a plain synchronous function ``handle(event, ctx) -> Sequence[Outgoing]``. It reads the
+event and a read-only :class:`Context` (state lookups, a bound logger) and *returns* everything it
+wants to happen: records to emit (:class:`Emit`) and state changes (:class:`StatePut`,
+:class:`StateDelete`). The runtime records all of them atomically with the input offset, in one
+Kafka transaction under exactly-once. A handler never produces, commits, sleeps or reads the
+environment; it signals failure by raising one of the exceptions in :mod:`bus.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar
+
+from bus.serde import Codec
+
+__all__ = [
+    "Context",
+    "Emit",
+    "Event",
+    "Handler",
+    "Input",
+    "Outgoing",
+    "Output",
+    "Service",
+    "StateDelete",
+    "StatePut",
+    "StateView",
+    "StoreSpec",
+]
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Event(Generic[T]):
+    """One consumed record, deserialized: the typed value plus where it came from."""
+
+    value: T
+    key: bytes | None
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    headers: Mapping[str, bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """Produce ``value`` (a model of the output's codec) with ``key`` to output ``topic``."""
+
+    topic: str
+    key: str | bytes | None
+    value: Any
+    headers: Mapping[str, bytes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StatePut:
+    """Set ``key`` in ``store`` (of the input record's partition) to a JSON-serialisable value."""
+
+    store: str
+    key: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class StateDelete:
+    """Remove ``key`` from ``store`` (of the input record's partition)."""
+
+    store: str
+    key: str
+
+
+Outgoing: TypeAlias = Emit | StatePut | StateDelete
+
+
+class StateView(Protocol):
+    """Read-only access to one store partition, including this transaction's uncommitted writes."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def __contains__(self, key: str) -> bool: ...
+
+
+class Context(Protocol):
+    """What a handler may look at besides the event."""
+
+    @property
+    def service(self) -> str: ...
+
+    @property
+    def log(self) -> Any:
+        """A structlog logger bound to service, topic, partition, offset, event id and trace id."""
+        ...
+
+    def state(self, store: str) -> StateView: ...
+
+
+class Handler(Protocol):
+    def __call__(self, event: Event[Any], ctx: Context, /) -> Sequence[Outgoing]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """A topic the service consumes and how its values are decoded."""
+
+    topic: str
+    codec: Codec
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """A topic the service may emit to and how its values are encoded."""
+
+    topic: str
+    codec: Codec
+    key_codec: str = "utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSpec:
+    """A key-value store, partitioned like the inputs, changelogged to ``<service>.<name>.changelog``.
+
+    ``ttl``: entries older than this read as absent and are dropped on restore (e.g. source-event
+    dedupe by provider event id).
+    """
+
+    name: str
+    ttl: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A service's whole declaration. Build it in a function, never at import time."""
+
+    name: str
+    inputs: Sequence[Input]
+    outputs: Sequence[Output]
+    handler: Handler
+    stores: Sequence[StoreSpec] = ()
+    event_id: Callable[[Any], str | None] = field(default=lambda value: None)
+    occurred_at: Callable[[Any], datetime | None] = field(default=lambda value: None)
+
+    def __post_init__(self) -> None:
+        if not self.name or any(ch in self.name for ch in " /\\"):
+            raise ValueError(f"invalid service name {self.name!r}")
+        if not self.inputs:
+            raise ValueError("a service consumes at least one topic")
+        names = [store.name for store in self.stores]
+        if len(names) != len(set(names)):
+            raise ValueError("store names must be unique")
+
+    @property
+    def dlq_topic(self) -> str:
+        return f"dlq.{self.name}"
+
+    def changelog_topic(self, store: str) -> str:
+        return f"{self.name}.{store}.changelog"
+
+    def output(self, topic: str) -> Output:
+        for output in self.outputs:
+            if output.topic == topic:
+                return output
+        raise KeyError(topic)

@@ -1,0 +1,118 @@
+"""One partition of a key-value store: committed data on disk plus this transaction's overlay.
+
+Handlers read through :class:`StorePartition` (overlay first, then disk) and *return* their writes;
+the runtime puts them into the overlay. At checkpoint the overlay becomes changelog records in the
+Kafka transaction; only after the transaction commits is it written to disk, together with the
+changelog offset it corresponds to. An abort simply drops the overlay.
+
+Values are JSON. On disk and in the changelog a value is ``0x00 + json`` or, for stores with a
+TTL, ``0x01 + 8-byte big-endian expiry (epoch ms) + json``.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any, Final
+
+from bus.state.backends import KVBackend
+
+__all__ = ["StorePartition", "decode_value", "encode_value"]
+
+_PLAIN: Final = b"\x00"
+_EXPIRING: Final = b"\x01"
+_EXPIRY = struct.Struct(">q")
+_DELETED: Final = object()
+
+
+def encode_value(value: Any, expires_at_ms: int | None) -> bytes:
+    body = json.dumps(value, separators=(",", ":"), default=str).encode()
+    if expires_at_ms is None:
+        return _PLAIN + body
+    return _EXPIRING + _EXPIRY.pack(expires_at_ms) + body
+
+
+def decode_value(raw: bytes) -> tuple[Any, int | None]:
+    """The value and its expiry (epoch ms) or None."""
+    if raw[:1] == _EXPIRING:
+        (expires_at,) = _EXPIRY.unpack_from(raw, 1)
+        return json.loads(raw[1 + _EXPIRY.size :]), int(expires_at)
+    return json.loads(raw[1:]), None
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class StorePartition:
+    """A store's partition as the processing loop sees it."""
+
+    def __init__(
+        self,
+        name: str,
+        partition: int,
+        backend: KVBackend,
+        ttl: timedelta | None = None,
+        clock_ms: Callable[[], int] = _wall_ms,
+    ) -> None:
+        self.name = name
+        self.partition = partition
+        self.backend = backend
+        self._ttl_ms = None if ttl is None else int(ttl.total_seconds() * 1000)
+        self._clock_ms = clock_ms
+        self._overlay: dict[str, Any] = {}
+
+    # -- reads (handlers, through the Context) -------------------------------------------------
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self._overlay:
+            value = self._overlay[key]
+            return default if value is _DELETED else value
+        raw = self.backend.get(key.encode())
+        if raw is None:
+            return default
+        value, expires_at = decode_value(raw)
+        if expires_at is not None and expires_at <= self._clock_ms():
+            return default
+        return value
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key, _DELETED) is not _DELETED
+
+    # -- writes (runtime only) ------------------------------------------------------------------
+    def put(self, key: str, value: Any) -> None:
+        self._overlay[key] = value
+
+    def delete(self, key: str) -> None:
+        self._overlay[key] = _DELETED
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self._overlay)
+
+    def pending_changes(self) -> dict[bytes, bytes | None]:
+        """The overlay as changelog key/value bytes (None is a tombstone); last write per key wins."""
+        expires_at = None if self._ttl_ms is None else self._clock_ms() + self._ttl_ms
+        return {
+            key.encode(): None if value is _DELETED else encode_value(value, expires_at)
+            for key, value in self._overlay.items()
+        }
+
+    def commit_to_disk(self, changes: Mapping[bytes, bytes | None], changelog_offset: int | None) -> None:
+        """After the Kafka transaction committed: persist exactly what the changelog received."""
+        self.backend.write(changes, changelog_offset)
+        self._overlay.clear()
+
+    def discard(self) -> None:
+        self._overlay.clear()
+
+    def is_expired(self, raw: bytes | None) -> bool:
+        if raw is None or raw[:1] != _EXPIRING:
+            return False
+        (expires_at,) = _EXPIRY.unpack_from(raw, 1)
+        return bool(expires_at <= self._clock_ms())
+
+    def close(self) -> None:
+        self.backend.close()

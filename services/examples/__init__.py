@@ -1,0 +1,1 @@
+"""Example services used by the runtime's tests and benchmarks."""

@@ -1,0 +1,1 @@
+"""Avro -> Avro map (example, stateless; the benchmark's workload)."""

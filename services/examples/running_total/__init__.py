@@ -1,0 +1,1 @@
+"""Per-account running totals (example, stateful)."""

@@ -1,0 +1,59 @@
+"""Store partitions: overlay until commit, TTL, both on-disk backends atomic with their offset."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bus.config import StateBackend
+from bus.state.backends import open_backend
+from bus.state.store import StorePartition, decode_value, encode_value
+from bus.testing import MemoryBackend
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("kind", list(StateBackend))
+def test_backend_persists_data_with_its_changelog_offset(kind: StateBackend, tmp_path: Path) -> None:
+    backend = open_backend(kind, tmp_path)
+    backend.write({b"a": b"1", b"b": b"2"}, 10)
+    backend.write({b"a": None}, 11)
+    backend.close()
+    reopened = open_backend(kind, tmp_path)
+    assert (reopened.get(b"a"), reopened.get(b"b"), reopened.changelog_offset()) == (None, b"2", 11)
+    reopened.clear()
+    assert (reopened.get(b"b"), reopened.changelog_offset()) == (None, None)
+    reopened.close()
+
+
+def test_overlay_is_visible_before_commit_and_dropped_on_discard() -> None:
+    backend = MemoryBackend()
+    store = StorePartition("totals", 3, backend)
+    store.put("k", {"total": 5})
+    assert store.get("k") == {"total": 5}
+    assert backend.data == {}
+    store.discard()
+    assert store.get("k") is None
+    store.put("k", 1)
+    store.put("k", 2)
+    store.delete("gone")
+    changes = store.pending_changes()
+    assert changes == {b"k": encode_value(2, None), b"gone": None}  # last write per key wins
+    store.commit_to_disk(changes, 42)
+    assert not store.dirty
+    assert (store.get("k"), backend.offset, "gone" in store) == (2, 42, False)
+
+
+def test_ttl_entries_expire_on_read_and_are_flagged_for_restore() -> None:
+    now = [1_000_000]
+    store = StorePartition("seen", 0, MemoryBackend(), ttl=timedelta(seconds=10), clock_ms=lambda: now[0])
+    store.put("event-1", True)
+    changes = store.pending_changes()
+    store.commit_to_disk(changes, 0)
+    assert decode_value(changes[b"event-1"] or b"") == (True, 1_010_000)
+    assert "event-1" in store
+    now[0] = 1_010_000
+    assert "event-1" not in store
+    assert store.is_expired(changes[b"event-1"])
