@@ -210,7 +210,9 @@ class RoutedOrderEvent(AvroRecord):
     channel: str
     account: str
     placed_at: UtcDatetime
-    erp_entity: str | None = Field(default=None, description="NetSuite subsidiary, BC company...; null while held")
+    erp_entity: str | None = Field(
+        default=None, description="NetSuite subsidiary, BC company; null while held"
+    )
     rule_ids: list[str] = Field(default_factory=list, description="routing rules that decided, in file order")
     rules_version: str = Field(description="version of the routing rules file")
     revision: int = Field(description="increases by one with every decision published for the order")

@@ -1,0 +1,1 @@
+"""The order router: ERP entity and fulfillment locations per order, reservations, fulfillment orders."""
