@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import typer
 
+from esb.bus_supervisor.cli import app as bus_app
+from esb.demo.cli import demo
 from esb.devstack.cli import app as dev_app
 from esb.dlq_cli import app as dlq_app
 from esb.governance.cli import docs_app, schemas_app, topics_app
 from esb.ingest import ingest
+from esb.observe.cli import status
 from esb.runtime_cli import run
+from esb.security.cli import acls_app
 from esb.translate_cli import translate
 from services.inventory_projector.rebuild import command as rebuild
 
@@ -22,6 +26,10 @@ app.add_typer(docs_app, name="docs")
 app.command("ingest")(ingest)
 app.add_typer(dlq_app, name="dlq")
 app.command("run")(run)
+app.add_typer(bus_app, name="bus")
+app.command("demo")(demo)
+app.command("status")(status)
+app.add_typer(acls_app, name="acls")
 app.command("translate")(translate)
 app.command("rebuild")(rebuild)
 

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from bus.config import KafkaSettings
 from bus.dlq import DeadLetter, matches, read_dead_letters, replay
+from esb.security.audit import AUDIT_TOPIC, AuditAction, record_action
 
 __all__ = ["app"]
 
@@ -81,6 +82,8 @@ def replay_(
     filter_: FilterOption = None,
     to_topic: Annotated[str | None, typer.Option(help="produce here instead of the source topic")] = None,
     execute: Annotated[bool, typer.Option("--execute", help="really produce (default: dry run)")] = False,
+    why: Annotated[str, typer.Option(help="reason, recorded in the audit trail")] = "not given",
+    audit_topic: Annotated[str, typer.Option(help="the audit trail topic")] = AUDIT_TOPIC,
 ) -> None:
     """Re-inject the matching dead letters into their source topic. Dry run unless --execute."""
     letters = _load(service, filter_)
@@ -92,5 +95,14 @@ def replay_(
     if not execute:
         _console.print(f"dry run: {len(letters)} dead letters would be replayed; add --execute")
         return
-    count = replay(KafkaSettings().client_config(), letters, to_topic)  # type: ignore[call-arg]
+    settings = KafkaSettings()  # type: ignore[call-arg]
+    count = replay(settings.client_config(), letters, to_topic)
     _console.print(f"replayed {count} dead letters")
+    record_action(
+        settings,
+        AuditAction.DLQ_REPLAY,
+        target=f"dlq.{service}",
+        why=why,
+        details={"count": count, "to_topic": to_topic, "filters": list(filter_ or [])},
+        topic=audit_topic,
+    )

@@ -8,6 +8,8 @@ from typing import Any
 
 import structlog
 
+from bus.observability.redaction import Redactor
+
 __all__ = ["configure_logging", "get_logger"]
 
 
@@ -20,6 +22,8 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            # Last before rendering: nothing a processor above added escapes the redaction.
+            Redactor(),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = ["Metrics"]
@@ -49,3 +52,8 @@ class Metrics:
             "esb_producer_recreations", "Producer re-creations", ["service"], registry=self.registry
         )
         self.service = service
+
+    @cache  # noqa: B019 - one Metrics per process; caches the labelled children on the hot path
+    def child(self, metric: str, topic: str) -> Any:
+        """The (service, topic) child of a per-record metric, looked up once."""
+        return getattr(self, metric).labels(self.service, topic)

@@ -6,10 +6,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from esb.devstack import secure as secure_material
 from esb.devstack import stack
 from esb.devstack.fetch import MissingToolError
 from esb.devstack.processes import PortTakenError, StartFailedError
 from esb.devstack.settings import DevStackSettings
+from esb.governance.catalog import DEFAULT_CATALOG_PATH, load_catalog
+from esb.security.acls import catalog_principals
 
 __all__ = ["app"]
 
@@ -22,16 +25,36 @@ def up_command(
     brokers: int = typer.Option(
         1, "--brokers", min=1, max=3, help="Kafka nodes: 1, or 3 for failover tests."
     ),
+    secure: bool = typer.Option(
+        False,
+        "--secure",
+        help="SASL_SSL only (SCRAM-SHA-512, TLS from a local CA), StandardAuthorizer, deny by default; "
+        "one SCRAM principal per service of the topic catalog plus the admin principal.",
+    ),
 ) -> None:
     """Fetch (once, cached), start and wait for the stack. Idempotent."""
     settings = DevStackSettings()
+    principals: list[str] = []
+    if secure and DEFAULT_CATALOG_PATH.exists():
+        principals = sorted(catalog_principals(load_catalog(DEFAULT_CATALOG_PATH)))
     try:
-        endpoints = stack.up(settings, brokers=brokers)
+        endpoints = stack.up(settings, brokers=brokers, secure=secure, principals=principals)
     except (MissingToolError, PortTakenError, StartFailedError, RuntimeError) as error:
         _console.print(f"[red]esb dev up failed:[/red] {error}")
         raise typer.Exit(1) from error
-    _console.print("[green]stack is up[/green]")
-    _console.print(f"KAFKA_BOOTSTRAP_SERVERS={endpoints.bootstrap_servers}")
+    _console.print("[green]stack is up[/green]" + (" (secure: SASL_SSL + ACLs)" if secure else ""))
+    if secure:
+        # Paths only: passwords stay in their 0600 files.
+        for name, value in secure_material.client_env(
+            settings, secure_material.ADMIN_PRINCIPAL, brokers
+        ).items():
+            _console.print(f"{name}={value}")
+        _console.print(
+            f"service principals (password files in {secure_material.secrets_dir(settings)}/users):"
+        )
+        _console.print("  " + (", ".join(principals) or "none"))
+    else:
+        _console.print(f"KAFKA_BOOTSTRAP_SERVERS={endpoints.bootstrap_servers}")
     _console.print(f"SCHEMA_REGISTRY_URL={endpoints.schema_registry_url}")
     _console.print(f"OTEL_EXPORTER_OTLP_ENDPOINT={endpoints.otlp_http_endpoint}")
     _console.print(f"Jaeger UI / query API: {endpoints.jaeger_query_url}")

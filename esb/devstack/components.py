@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from esb.devstack import fetch
+from esb.devstack import fetch, secure
 from esb.devstack.processes import ManagedProcess, port_is_open
 from esb.devstack.settings import DevStackSettings
 
@@ -64,10 +64,15 @@ class Component(ABC):
 
 @dataclass(frozen=True)
 class KafkaNode(Component):
-    """One combined broker+controller KRaft node of a cluster of ``cluster_size`` nodes."""
+    """One combined broker+controller KRaft node of a cluster of ``cluster_size`` nodes.
+
+    ``secure``: the client listener is SASL_SSL (SCRAM-SHA-512 over TLS) instead of PLAINTEXT, the
+    controller listener is mutual TLS, and the StandardAuthorizer denies whatever no ACL allows.
+    """
 
     index: int = 0
     cluster_size: int = 1
+    secure: bool = False
 
     @property
     def name(self) -> str:
@@ -92,15 +97,17 @@ class KafkaNode(Component):
         replication = min(3, self.cluster_size)
         min_isr = 2 if self.cluster_size >= 3 else 1
         client, controller = self.ports["client"], self.ports["controller"]
+        listener = "SASL_SSL" if self.secure else "PLAINTEXT"
         lines = [
             "process.roles=broker,controller",
             f"node.id={self.index + 1}",
             f"controller.quorum.voters={voters}",
-            f"listeners=PLAINTEXT://{s.host}:{client},CONTROLLER://{s.host}:{controller}",
-            f"advertised.listeners=PLAINTEXT://{s.host}:{client}",
+            f"listeners={listener}://{s.host}:{client},CONTROLLER://{s.host}:{controller}",
+            f"advertised.listeners={listener}://{s.host}:{client}",
             "controller.listener.names=CONTROLLER",
-            "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            f"inter.broker.listener.name={listener}",
+            f"listener.security.protocol.map={self._protocol_map()}",
+            *self._security_properties(),
             f"log.dirs={self.data_dir / 'log'}",
             f"default.replication.factor={replication}",
             f"min.insync.replicas={min_isr}",
@@ -115,6 +122,42 @@ class KafkaNode(Component):
             "share.coordinator.state.topic.min.isr=" + str(min_isr),
         ]
         return "\n".join(lines) + "\n"
+
+    def _protocol_map(self) -> str:
+        if self.secure:
+            return "CONTROLLER:SSL,SASL_SSL:SASL_SSL"
+        return "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+
+    def _security_properties(self) -> list[str]:
+        """TLS, SCRAM and the authorizer of a secure node (nothing for a plain one).
+
+        Clients authenticate with SCRAM-SHA-512 over TLS; brokers talk to each other on the same
+        listener as the admin principal. The controller listener requires a client certificate
+        signed by the local CA (SCRAM cannot serve it: its credentials live in the metadata log the
+        controller serves). Resources without ACLs are closed to everyone but the super users.
+        """
+        if not self.secure:
+            return []
+        s = self.settings
+        password = secure.admin_password(s).get_secret_value()
+        jaas = (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{secure.ADMIN_PRINCIPAL}" password="{password}";'
+        )
+        return [
+            "sasl.enabled.mechanisms=SCRAM-SHA-512",
+            "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+            f"listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config={jaas}",
+            "ssl.keystore.type=PEM",
+            f"ssl.keystore.location={secure.keystore_file(s)}",
+            "ssl.truststore.type=PEM",
+            f"ssl.truststore.location={secure.ca_file(s)}",
+            "ssl.enabled.protocols=TLSv1.3,TLSv1.2",
+            "listener.name.controller.ssl.client.auth=required",
+            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found=false",
+            f"super.users=User:{secure.ADMIN_PRINCIPAL};User:{secure.BROKER_PRINCIPAL}",
+        ]
 
     def _log4j_properties(self) -> str:
         log = self.run_dir / f"{self.name}.server.log"
@@ -148,7 +191,12 @@ class KafkaNode(Component):
         config_dir = self.data_dir / "config"
         config_dir.mkdir(parents=True, exist_ok=True)
         server_props = config_dir / "server.properties"
-        server_props.write_text(self._server_properties())
+        if self.secure:
+            secure.ensure_certificates(self.settings)
+            # It holds the inter-broker SCRAM password: owner-only, like the secrets folder.
+            secure.write_private(server_props, self._server_properties().encode())
+        else:
+            server_props.write_text(self._server_properties())
         log4j = config_dir / "log4j2.properties"
         log4j.write_text(self._log4j_properties())
         jvm = [
@@ -177,9 +225,19 @@ class KafkaNode(Component):
             "-c",
             str(server_props),
         ]
+        password = ""
+        if self.secure:
+            # KRaft keeps SCRAM credentials in the metadata log: the inter-broker (admin) principal
+            # must exist before the first start (KIP-900). Service principals are added later
+            # through the Admin API, so that their passwords never appear on a command line.
+            password = secure.admin_password(self.settings).get_secret_value()
+            command += ["--add-scram", f"SCRAM-SHA-512=[name={secure.ADMIN_PRINCIPAL},password={password}]"]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         if result.returncode != 0 or not (self.data_dir / "log" / "meta.properties").exists():
-            raise RuntimeError(f"formatting storage of {self.name} failed:\n{result.stdout}{result.stderr}")
+            output = f"{result.stdout}{result.stderr}"
+            if password:
+                output = output.replace(password, "[REDACTED]")
+            raise RuntimeError(f"formatting storage of {self.name} failed:\n{output}")
 
     def _cluster_id(self) -> str:
         """All nodes of one cluster share one id, kept in the state folder."""
@@ -322,9 +380,13 @@ class JaegerComponent(Component):
         )
 
 
-def components_for(settings: DevStackSettings, brokers: int, kafka_only: bool = False) -> list[Component]:
+def components_for(
+    settings: DevStackSettings, brokers: int, kafka_only: bool = False, secure: bool = False
+) -> list[Component]:
     """Start order: the Kafka nodes, then the registry, then Jaeger."""
-    nodes: list[Component] = [KafkaNode(settings, index=i, cluster_size=brokers) for i in range(brokers)]
+    nodes: list[Component] = [
+        KafkaNode(settings, index=i, cluster_size=brokers, secure=secure) for i in range(brokers)
+    ]
     if kafka_only:
         return nodes
     return [*nodes, RegistryComponent(settings), JaegerComponent(settings)]

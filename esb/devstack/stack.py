@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from esb.devstack import secure as secure_material
 from esb.devstack.components import Component, components_for
 from esb.devstack.processes import PortTakenError, StartFailedError, port_is_open, wait_until
 from esb.devstack.settings import DevStackSettings
 
-__all__ = ["ComponentStatus", "StackEndpoints", "down", "endpoints", "status", "up"]
+__all__ = ["ComponentStatus", "StackEndpoints", "down", "endpoints", "is_secure", "status", "up"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +48,18 @@ class _Manifest:
 
     brokers: int
     kafka_only: bool
+    secure: bool = False
 
 
 def _read_manifest(settings: DevStackSettings) -> _Manifest | None:
     try:
         with open(_manifest_path(settings)) as manifest:
             data = json.load(manifest)
-        return _Manifest(brokers=int(data["brokers"]), kafka_only=bool(data.get("kafka_only", False)))
+        return _Manifest(
+            brokers=int(data["brokers"]),
+            kafka_only=bool(data.get("kafka_only", False)),
+            secure=bool(data.get("secure", False)),
+        )
     except (FileNotFoundError, KeyError, ValueError):
         return None
 
@@ -64,7 +71,13 @@ def _read_brokers(settings: DevStackSettings) -> int | None:
 
 def _recorded_components(settings: DevStackSettings) -> list[Component]:
     manifest = _read_manifest(settings) or _Manifest(brokers=1, kafka_only=False)
-    return components_for(settings, manifest.brokers, manifest.kafka_only)
+    return components_for(settings, manifest.brokers, manifest.kafka_only, manifest.secure)
+
+
+def is_secure(settings: DevStackSettings) -> bool:
+    """Whether the last `up` in this state folder started the secure (SASL_SSL) stack."""
+    manifest = _read_manifest(settings)
+    return manifest is not None and manifest.secure
 
 
 def endpoints(settings: DevStackSettings, brokers: int | None = None) -> StackEndpoints:
@@ -86,17 +99,29 @@ def _check_ports_free(component: Component) -> None:
             )
 
 
-def up(settings: DevStackSettings, brokers: int = 1, kafka_only: bool = False) -> StackEndpoints:
-    """Fetch what is missing, start what is not running, wait until everything answers."""
-    running_brokers = _read_brokers(settings)
-    components = components_for(settings, brokers, kafka_only)
-    if running_brokers is not None and running_brokers != brokers:
+def up(
+    settings: DevStackSettings,
+    brokers: int = 1,
+    kafka_only: bool = False,
+    secure: bool = False,
+    principals: Iterable[str] = (),
+) -> StackEndpoints:
+    """Fetch what is missing, start what is not running, wait until everything answers.
+
+    ``secure``: Kafka listens with SASL_SSL only (SCRAM-SHA-512, TLS from a local CA) behind the
+    StandardAuthorizer; ``principals`` get SCRAM credentials (see :mod:`esb.devstack.secure`).
+    """
+    recorded = _read_manifest(settings)
+    components = components_for(settings, brokers, kafka_only, secure)
+    if recorded is not None and (recorded.brokers, recorded.secure) != (brokers, secure):
         if any(c.managed().is_running() for c in _recorded_components(settings)):
+            mode = "secure " if recorded.secure else ""
             raise RuntimeError(
-                f"A {running_brokers}-node stack is running from {settings.state_dir}; "
-                f"run 'esb dev down' before starting one with {brokers} node(s)."
+                f"A {recorded.brokers}-node {mode}stack is running from {settings.state_dir}; "
+                f"run 'esb dev down' before starting one with {brokers} node(s)"
+                f"{' in secure mode' if secure else ''}."
             )
-        # A stopped stack of another size: its Kafka data cannot be reused.
+        # A stopped stack of another size or security mode: its Kafka data cannot be reused.
         shutil.rmtree(settings.state_dir / "data", ignore_errors=True)
 
     for component in components:
@@ -105,7 +130,12 @@ def up(settings: DevStackSettings, brokers: int = 1, kafka_only: bool = False) -
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     with open(_manifest_path(settings), "w") as manifest:
         json.dump(
-            {"brokers": brokers, "kafka_only": kafka_only, "components": [c.name for c in components]},
+            {
+                "brokers": brokers,
+                "kafka_only": kafka_only,
+                "secure": secure,
+                "components": [c.name for c in components],
+            },
             manifest,
         )
 
@@ -127,6 +157,8 @@ def up(settings: DevStackSettings, brokers: int = 1, kafka_only: bool = False) -
             raise StartFailedError(
                 f"{component.name} did not become ready (log: {handle.log_file}):\n{handle.log_tail()}"
             )
+    if secure:
+        secure_material.ensure_scram_users(settings, principals, brokers)
     return endpoints(settings, brokers)
 
 

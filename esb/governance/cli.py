@@ -18,6 +18,7 @@ from esb.governance.catalog import DEFAULT_CATALOG_PATH, Catalog, load_catalog
 from esb.governance.compatibility import RELEASED_ROOT, check_catalog, release_snapshots
 from esb.governance.registry import IncompatibleSchemaError, check_against_registry, register_catalog
 from esb.governance.topics import TopicStatus, apply_catalog, compare_catalog
+from esb.security.audit import AuditAction, record_action
 from schemas.loader import SCHEMA_ROOT
 
 __all__ = ["docs_app", "schemas_app", "topics_app"]
@@ -100,6 +101,8 @@ def schemas_register(
     catalog: CatalogOption = DEFAULT_CATALOG_PATH,
     registry_url: RegistryOption = None,
     prefix: PrefixOption = "",
+    why: Annotated[str, typer.Option(help="reason, recorded in the audit trail")] = "not given",
+    audit: Annotated[bool, typer.Option(help="record the registration in the audit trail (Kafka)")] = True,
 ) -> None:
     """Check, then register every canonical value schema and pin its subject to FULL_TRANSITIVE."""
     spec = _catalog(catalog, prefix)
@@ -112,6 +115,14 @@ def schemas_register(
         _fail([str(error)])
     for item in registered:
         typer.echo(f"{item.subject}: id {item.schema_id}")
+    if audit:
+        record_action(
+            KafkaSettings(),  # type: ignore[call-arg]
+            AuditAction.SCHEMA_REGISTER,
+            target="canonical value schemas",
+            why=why,
+            details={"subjects": {item.subject: item.schema_id for item in registered}},
+        )
 
 
 @topics_app.command("apply")

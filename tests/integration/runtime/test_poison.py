@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -113,6 +114,7 @@ def test_poison_records_are_dead_lettered_once(
     assert listed.exit_code == 0, listed.output
     assert f"{malformed} dead letters" in listed.output
     replay_topic = create_topic("replayed", 1)
+    audit_topic = create_topic("audit", 1)
     dry = cli.invoke(
         app, ["dlq", "replay", service, "-f", "error-class=DeadLetterError", "--to-topic", replay_topic]
     )
@@ -130,9 +132,18 @@ def test_poison_records_are_dead_lettered_once(
             "--to-topic",
             replay_topic,
             "--execute",
+            "--why",
+            "poison test replay",
+            "--audit-topic",
+            audit_topic,
         ],
     )
     assert done.exit_code == 0, done.output
     replayed = read_all(stack.bootstrap_servers, replay_topic, 1)
     assert len(replayed) == negative
     assert all(dict(m.headers() or [])["esb.replayed-from"] for m in replayed)
+    (audit,) = read_all(stack.bootstrap_servers, audit_topic, 1)
+    audit_record = json.loads(audit.value())
+    assert audit_record["action"] == "dlq.replay"
+    assert audit_record["why"] == "poison test replay"
+    assert audit_record["details"]["count"] == negative
