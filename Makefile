@@ -17,8 +17,18 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $@
 
-run: install ## Run the bus: start the local stack and print its endpoints
-	$(ESB) dev up
+DEMO_RATE ?= 50/s
+DEMO_MINUTES ?= 1
+
+run: install ## Run the whole bus + a demo and its report; Ctrl-C stops it (DETACH=1 leaves it running)
+	$(ESB) bus run --rate $(DEMO_RATE) --minutes $(DEMO_MINUTES) $(if $(DETACH),--detach,)
+
+demo: install ## Send demo traffic to the running bus (DEMO_RATE, DEMO_MINUTES) and print the report
+	$(ESB) demo --rate $(DEMO_RATE) --minutes $(DEMO_MINUTES)
+	$(ESB) status --report
+
+watch: install ## Live KPIs of the running bus (esb status)
+	$(ESB) status
 
 test: install ## Run every test tier (starts the local stack for the integration tests)
 	$(VENV)/bin/pytest
@@ -42,7 +52,13 @@ up: install ## Start the local stack (Kafka, schema registry, Jaeger)
 status: install ## Show the local stack
 	$(ESB) dev status
 
-down: install ## Stop the local stack
-	$(ESB) dev down
+down: install ## Stop the bus's services (if any) and the local stack
+	$(ESB) bus down --stack
 
-.PHONY: help install run test test-unit lint format up status down
+bench: install ## Runtime benchmark: EOS vs at-least-once vs a raw loop (needs the stack; see benchmarks/README.md)
+	$(PY) benchmarks/bench_runtime.py --records 300000
+
+bench-e2e: install ## Whole-bus load: webhook -> canonical / ERP document p50/p99 (RATE, SECONDS; needs the stack)
+	$(PY) benchmarks/e2e_load.py --rate $(or $(RATE),200) --seconds $(or $(SECONDS),30)
+
+.PHONY: help install run demo watch test test-unit lint format up status down bench bench-e2e

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from datetime import timedelta
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
@@ -50,7 +51,7 @@ def ensure_runtime_topics(client_config: Mapping[str, str], service: Service) ->
             service.changelog_topic(store.name),
             num_partitions=partitions,
             replication_factor=-1,
-            config={"cleanup.policy": "compact"},
+            config=_changelog_config(store.ttl),
         )
         for store in service.stores
     ]
@@ -60,3 +61,11 @@ def ensure_runtime_topics(client_config: Mapping[str, str], service: Service) ->
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise FatalError(f"cannot create {name}: {exc}") from exc
+
+
+def _changelog_config(ttl: timedelta | None) -> dict[str, str]:
+    """Compacted; a TTL store's changelog also drops segments older than the TTL, so entries
+    that expired are not restored and the topic does not grow with every key ever seen."""
+    if ttl is None:
+        return {"cleanup.policy": "compact"}
+    return {"cleanup.policy": "compact,delete", "retention.ms": str(int(ttl.total_seconds() * 1000))}

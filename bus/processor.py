@@ -113,7 +113,7 @@ class RecordProcessor:
         self._log = get_logger(service=service.name)
 
     def process(self, record: Record) -> Processed:
-        self._metrics.records_in.labels(self._service.name, record.topic).inc()
+        self._metrics.child("records_in", record.topic).inc()
         if not self._tracing.enabled:
             return self._process(record)
         with self._tracing.process_span(
@@ -122,7 +122,7 @@ class RecordProcessor:
             return self._process(record)
 
     def _process(self, record: Record) -> Processed:
-        first_failure = datetime.now(UTC)
+        first_failure: datetime | None = None
         try:
             if record.value is None:
                 raise DeadLetterError("tombstone on an input topic")
@@ -173,9 +173,7 @@ class RecordProcessor:
                     continue
                 return self._dead_letter(record, exc, "handle", attempt, first_failure, event_id)
             finally:
-                self._metrics.handler_seconds.labels(self._service.name, record.topic).observe(
-                    time.perf_counter() - started
-                )
+                self._metrics.child("handler_seconds", record.topic).observe(time.perf_counter() - started)
         try:
             return self._encode(record, outgoing)
         except Exception as exc:
@@ -196,7 +194,7 @@ class RecordProcessor:
                 headers: Headers = list(item.headers.items())
                 with self._tracing.send_span(item.topic, headers):
                     outputs.append(OutRecord(item.topic, key, value, headers))
-                self._metrics.records_out.labels(self._service.name, item.topic).inc()
+                self._metrics.child("records_out", item.topic).inc()
             elif isinstance(item, StatePut | StateDelete):
                 if item.store not in self._stores:
                     raise DeadLetterError(f"write to undeclared store {item.store!r}")
@@ -213,7 +211,7 @@ class RecordProcessor:
         error: BaseException,
         stage: str,
         attempt: int,
-        first_failure: datetime,
+        first_failure: datetime | None,
         event_id: str | None = None,
     ) -> Processed:
         self._metrics.dead_letters.labels(self._service.name, record.topic, stage).inc()
@@ -237,7 +235,7 @@ class RecordProcessor:
             partition=record.partition,
             offset=record.offset,
             attempt=attempt,
-            first_failure_at=first_failure,
+            first_failure_at=first_failure or datetime.now(UTC),
         )
         letter = OutRecord(self._service.dlq_topic, record.key, record.value, headers)
         return Processed([letter], [], dead_letter=letter)
@@ -250,4 +248,4 @@ class RecordProcessor:
             return
         if occurred is not None:
             lag = (datetime.now(UTC) - occurred).total_seconds()
-            self._metrics.end_to_end_seconds.labels(self._service.name, topic).observe(max(lag, 0.0))
+            self._metrics.child("end_to_end_seconds", topic).observe(max(lag, 0.0))
