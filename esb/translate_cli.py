@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from fastavro.validation import validate
 
+from esb.translate_egress import translate_to
 from schemas.loader import parsed_schema
 from services.translator.errors import TranslationError
 from services.translator.ingress import IngressRecord
@@ -34,8 +35,19 @@ def translate(
     account: str = typer.Option("default", help="shop / store / merchant account the payload came from"),
     event_id: str | None = typer.Option(None, "--event-id", help="provider event id (webhook delivery id)"),
     shop_currency: str | None = typer.Option(None, help="shop currency where the payload states none"),
+    to: Annotated[
+        str | None, typer.Option("--to", help="egress: ROUTE is a canonical topic, FILE an event")
+    ] = None,
+    egress_config: Annotated[Path | None, typer.Option(help="egress: target master data (JSON)")] = None,
+    control_number: Annotated[int, typer.Option(help="egress: X12 ISA13/GS06")] = 1,
 ) -> None:
-    """Translate FILE with the adapter for ROUTE; print the canonical events; exit 1 on rejection."""
+    """Translate FILE with the adapter for ROUTE; print the canonical events; exit 1 on rejection.
+
+    With ``--to netsuite.salesOrder`` (etc.) the direction is reversed: see ``esb.translate_egress``.
+    """
+    if to is not None:
+        translate_to(to, route, file, egress_config, control_number)
+        return
     system, _, entity = route.partition(".")
     record = IngressRecord(
         raw=file.read_bytes(),

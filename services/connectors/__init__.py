@@ -1,0 +1,1 @@
+"""Delivery connectors: egress documents -> target HTTP APIs, with idempotency keys, limits and backoff."""

@@ -1,0 +1,78 @@
+"""One document to its target: probe (when the target has no upsert), send, classify.
+
+Blocking by design and safe to call from worker threads: the per-account limiter bounds requests in
+flight and their rate. Transport failures (connect, read timeouts) are retryable; the idempotency key
+makes the retry harmless when the first attempt did reach the target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+
+from bus.observability.logging import get_logger
+from services.connectors.classify import Outcome, Rejected, Retry, classify, classify_probe
+from services.connectors.ratelimit import AccountLimiter, TokenBucket
+from services.connectors.request import DeliveryRequest
+from services.connectors.settings import AccountSettings
+from services.connectors.targets import build_probe, build_request
+
+__all__ = ["Deliverer"]
+
+
+class Deliverer:
+    def __init__(
+        self,
+        accounts: Mapping[str, AccountSettings],
+        client: httpx.Client | None = None,
+        max_error_body: int = 4096,
+    ) -> None:
+        self._accounts = dict(accounts)
+        self._client = client or httpx.Client()
+        self._max_body = max_error_body
+        self.limiters = {
+            name: AccountLimiter(account.max_concurrency, TokenBucket(account.rate_per_second, account.burst))
+            for name, account in self._accounts.items()
+        }
+        self._log = get_logger(component="deliverer")
+
+    def close(self) -> None:
+        self._client.close()
+
+    def deliver(self, request: DeliveryRequest) -> Outcome:
+        account = self._accounts.get(request.account)
+        if account is None:
+            return Rejected(0, f"no connector account configured for {request.account!r}")
+        limiter = self.limiters[request.account]
+        try:
+            probe = build_probe(self._client, request, account)
+            if probe is not None:
+                with limiter.slot():
+                    answer = self._client.send(probe)
+                found = classify_probe(answer.status_code, answer.content)
+                if found is not None:
+                    return self._observe(request, found, limiter)
+            with limiter.slot():
+                response = self._client.send(build_request(self._client, request, account))
+        except httpx.TransportError as exc:
+            return Retry(f"transport: {type(exc).__name__}")
+        outcome = classify(
+            response.status_code,
+            response.content,
+            response.headers.get("Retry-After"),
+            max_body=self._max_body,
+        )
+        return self._observe(request, outcome, limiter)
+
+    def _observe(self, request: DeliveryRequest, outcome: Outcome, limiter: AccountLimiter) -> Outcome:
+        if isinstance(outcome, Retry) and outcome.account_wide and outcome.after_s:
+            limiter.bucket.slow_down(outcome.after_s)
+        self._log.info(
+            "delivery",
+            document_type=request.document_type,
+            external_id=request.external_id,
+            idempotency_key=request.idempotency_key,
+            outcome=type(outcome).__name__,
+        )
+        return outcome

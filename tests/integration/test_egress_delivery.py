@@ -1,0 +1,219 @@
+"""Canonical orders -> egress service -> egress topic -> delivery connector -> a recording HTTP target,
+on the real broker, with the connector killed (SIGKILL) mid-run and a target that answers 429 and 400.
+
+What must hold: every document arrives; duplicates (re-deliveries after the crash or a retry) carry
+the same idempotency key; 429s slow delivery down without losing a document; a 400 validation error
+is dead-lettered with the target's error body.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from schemas.loader import schema_text
+from schemas.orders.models import OrderEvent
+from services.egress.keys import external_id
+from tests import egress_support as samples
+from tests.infra import StackEndpoints
+from tests.integration.runtime.harness import ServiceProcess, running, service_env, wait_until
+from tests.recording_server import Answer, Recorded, RecordingServer, netsuite_error
+
+pytestmark = pytest.mark.integration
+
+ORDERS = 48
+PARTITIONS = 3
+TOKEN = "integration-token"
+
+
+@pytest.fixture
+def topics(kafka_admin: AdminClient, unique_name: Callable[[str], str]) -> Iterator[dict[str, str]]:
+    base = unique_name("egress-it")
+    names = {
+        "orders": f"{base}.canonical.orders.v1",
+        "egress": f"{base}.egress.netsuite.sales-orders",
+        "prefix": f"{base}.",
+        "egress_service": f"egress-{base[-8:]}",
+        "connector_service": f"delivery-{base[-8:]}",
+    }
+    created = [names["orders"], names["egress"]]
+    futures = kafka_admin.create_topics(
+        [NewTopic(topic, num_partitions=PARTITIONS, replication_factor=-1) for topic in created]
+    )
+    for future in futures.values():
+        future.result(timeout=30)
+    yield names
+    runtime_topics = [
+        f"dlq.{names['egress_service']}",
+        f"dlq.{names['connector_service']}",
+        f"{names['egress_service']}.x12-control.changelog",
+        f"{names['egress_service']}.orders.changelog",
+    ]
+    for future in kafka_admin.delete_topics(created + runtime_topics).values():
+        with contextlib.suppress(KafkaException):
+            future.result(timeout=30)
+
+
+def _produce_orders(stack: StackEndpoints, topic: str) -> list[OrderEvent]:
+    registry = SchemaRegistryClient({"url": stack.schema_registry_url})
+    serialize = AvroSerializer(registry, schema_text(OrderEvent.avro_name()), lambda v, _ctx: v.to_avro())
+    producer = Producer({"bootstrap.servers": stack.bootstrap_servers, "enable.idempotence": True})
+    events = [samples.order_event(name=str(450789469 + n)) for n in range(ORDERS)]
+    for event in events:
+        value = serialize(event, SerializationContext(topic, MessageField.VALUE))
+        producer.produce(topic, value, key=str(event.order.order_id).encode())
+    assert producer.flush(30) == 0
+    return events
+
+
+class Target:
+    """The scripted NetSuite: a burst of 429s, then every 5th request 429, one order refused with 400."""
+
+    def __init__(self, refused: str) -> None:
+        self.refused = refused
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Recorded) -> Answer:
+        with self._lock:
+            self._count += 1
+            count = self._count
+        if self.refused in request.path:
+            return Answer(400, netsuite_error("INVALID_KEY_OR_REF", "Invalid entity reference key 1842."))
+        if count <= 3 or count % 5 == 0:
+            return Answer(429, b'{"title": "Too Many Requests"}', {"Retry-After": "0"})
+        return Answer(204, b"")
+
+
+def test_orders_reach_netsuite_exactly_once_in_effect_despite_crash_and_429(
+    stack: StackEndpoints, topics: dict[str, str], tmp_path: Path
+) -> None:
+    events = _produce_orders(stack, topics["orders"])
+    expected = {external_id("order", event.order.order_id) for event in events}
+    refused = external_id("order", events[7].order.order_id)
+
+    with RecordingServer() as server:
+        server.rule = Target(refused)
+        egress_env = service_env(
+            stack,
+            tmp_path / "egress-state",
+            ESB_INSTANCE_ID="0",
+            EGRESS_SERVICE_NAME=topics["egress_service"],
+            EGRESS_TOPIC_PREFIX=topics["prefix"],
+            EGRESS_ORDERS_TOPIC=topics["orders"],
+            EGRESS_ROUTED_ORDERS_TOPIC="",
+            EGRESS_FULFILLMENT_ORDERS_TOPIC="",
+            EGRESS_SHIPMENTS_TOPIC="",
+            EGRESS_INVENTORY_LEVELS_TOPIC="",
+            EGRESS_STOCK_MOVEMENTS_TOPIC="",
+            EGRESS_JOURNAL_ENTRIES_TOPIC="",
+            EGRESS_GOLDEN_CUSTOMERS_TOPIC="",
+            EGRESS_ORDER_TARGETS='["netsuite"]',
+            EGRESS_NETSUITE=samples.NETSUITE.model_dump_json(),
+        )
+        connector_env = service_env(
+            stack,
+            tmp_path / "connector-state",
+            ESB_INSTANCE_ID="0",
+            ESB_GUARANTEE="at_least_once",
+            ESB_COMMIT_EVERY="4",
+            ESB_COMMIT_INTERVAL_MS="500",
+            ESB_RETRY_ATTEMPTS="40",
+            ESB_RETRY_INITIAL_BACKOFF_MS="20",
+            ESB_RETRY_MAX_BACKOFF_MS="200",
+            CONNECTOR_SERVICE_NAME=topics["connector_service"],
+            CONNECTOR_TOPICS=json.dumps([topics["egress"]]),
+            CONNECTOR_ACCOUNTS=json.dumps(
+                {"1234567": {"base_url": server.url, "auth": "bearer", "token": TOKEN, "rate_per_second": 50}}
+            ),
+        )
+        egress = ServiceProcess("services.egress", egress_env, tmp_path / "egress.log")
+        connector = ServiceProcess("services.connectors", connector_env, tmp_path / "connector.log")
+        with running([egress, connector]):
+            egress.start()
+            connector.start()
+            assert wait_until(lambda: len(server.writes()) >= ORDERS // 3, timeout=120), _logs(tmp_path)
+            connector.kill()  # mid-run: some documents delivered but their offsets not yet committed
+            connector.start()
+
+            def delivered() -> set[str]:
+                return {
+                    _external_id(r)
+                    for r, status in zip(server.writes(), server.answered, strict=False)
+                    if status < 300
+                }
+
+            assert wait_until(lambda: delivered() >= expected - {refused}, timeout=180), _logs(tmp_path)
+            assert wait_until(lambda: _dead_letters(stack, topics) >= 1, timeout=60, interval=2), _logs(
+                tmp_path
+            )
+            egress.stop()
+            connector.stop()
+
+    writes = server.writes()
+    statuses = server.answered
+    # Every document arrived, and the refused one never got a success.
+    assert delivered() == expected - {refused}
+    # Duplicates (crash re-deliveries, retries after 429) carry the same idempotency key per document.
+    keys: dict[str, set[str]] = defaultdict(set)
+    for request in writes:
+        keys[_external_id(request)].add(request.headers["Idempotency-Key"])
+        assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert all(len(values) == 1 for values in keys.values()), keys
+    assert TOKEN not in _logs(tmp_path)  # credentials never reach the logs
+    assert set(keys) == expected
+    # The target pushed back, and the documents it pushed back on were delivered later all the same.
+    throttled = {_external_id(r) for r, s in zip(writes, statuses, strict=False) if s == 429}
+    assert throttled
+    assert throttled - {refused} <= delivered()
+    # The 400 is in the connector's DLQ with NetSuite's own error text.
+    # (at least once: a crash after the dead letter and before the commit dead-letters it again)
+    letters = _dlq(stack, topics)
+    assert letters
+    for letter in letters:
+        headers = dict(letter.headers())
+        assert b"Invalid entity reference key 1842." in headers["esb.dlq.error.message"]
+        assert headers["esb.egress.external-id"] == refused.encode()
+
+
+def _external_id(request: Recorded) -> str:
+    return request.path.split("eid:", 1)[1].split("?", 1)[0]
+
+
+def _dlq(stack: StackEndpoints, topics: dict[str, str]) -> list[Any]:
+    """The connector's dead letters so far (the runtime creates its DLQ topic on start)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": stack.bootstrap_servers,
+            "group.id": f"dlq-reader-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "allow.auto.create.topics": False,
+        }
+    )
+    try:
+        consumer.subscribe([f"dlq.{topics['connector_service']}"])
+        return [m for m in consumer.consume(100, timeout=5) if m.error() is None]
+    finally:
+        consumer.close()
+
+
+def _dead_letters(stack: StackEndpoints, topics: dict[str, str]) -> int:
+    return len(_dlq(stack, topics))
+
+
+def _logs(folder: Path) -> str:
+    return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in folder.glob("*.log"))
