@@ -30,8 +30,8 @@ def _json_default(value: Any) -> str:
 
 
 def translate(
-    route: str = typer.Argument(..., help="system.entity, e.g. shopify.orders, stripe.events, edi.850"),
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="the native payload"),
+    route: Annotated[str, typer.Argument(help="system.entity, e.g. shopify.orders, stripe.events, edi.850")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="the native payload")],
     account: str = typer.Option("default", help="shop / store / merchant account the payload came from"),
     event_id: str | None = typer.Option(None, "--event-id", help="provider event id (webhook delivery id)"),
     shop_currency: str | None = typer.Option(None, help="shop currency where the payload states none"),

@@ -47,7 +47,9 @@ class ReturnLine(AvroRecord):
     subtotal: Money = Field(description="refunded for the goods, positive, before tax")
     tax: Money
     tax_lines: list[TaxLine] = Field(default_factory=list, description="the tax refunded, per jurisdiction")
-    unit_cost: Money | None = Field(default=None, description="inventory cost per unit, when the source knows it")
+    unit_cost: Money | None = Field(
+        default=None, description="inventory cost per unit, when the source knows it"
+    )
 
 
 class RefundAdjustment(AvroRecord):

@@ -72,12 +72,13 @@ def test_webhooks_become_canonical_events_once(stack: StackEndpoints, prefix: st
     stripe = (CONFORMANCE / "stripe" / "event_charge.succeeded.json").read_bytes()
     malformed = b'{"id": 4507, "created_at": "not a time", "line_items": []}'
     shopify = ("/webhooks/shopify", body, shopify_headers(body, "shpss_it", SHOP, "orders/create", "ev-100"))
+    bad_headers = shopify_headers(malformed, "shpss_it", SHOP, "orders/create", "ev-bad")
     requests = [
         shopify,
         shopify,  # the provider retries the same delivery
         ("/webhooks/shopify", body.replace(b"598.94", b"5.00"), shopify[2]),  # tampered: 401
         stripe_request(stripe),
-        ("/webhooks/shopify", malformed, shopify_headers(malformed, "shpss_it", SHOP, "orders/create", "ev-bad")),
+        ("/webhooks/shopify", malformed, bad_headers),
     ]
     statuses = post_all(gateway_settings(prefix), stack.bootstrap_servers, requests)
     assert statuses == [200, 200, 401, 200, 200]
