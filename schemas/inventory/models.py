@@ -62,7 +62,7 @@ class StockMovementEvent(AvroRecord):
     unit_cost: Money | None = None
     source_sequence: int | None = Field(
         default=None,
-        description="ABSOLUTE_COUNT: the source's increasing count sequence; orders counts of the same instant",
+        description="ABSOLUTE_COUNT: the source's increasing count sequence; orders counts of one instant",
     )
 
 

@@ -1,0 +1,224 @@
+"""Inventory projector under exactly-once: movements/s per core, and movement -> published level p99.
+
+    .venv/bin/python benchmarks/inventory_projector.py --movements 100000
+    .venv/bin/python benchmarks/inventory_projector.py --soak --movements 100000 --kills 5
+
+Needs KAFKA_BOOTSTRAP_SERVERS and SCHEMA_REGISTRY_URL (defaults: the test stack's ports).
+
+- throughput: the input topic is pre-filled with the integration tests' messy feed (late and
+  out-of-order timestamps, 5 % absolute counts, 5 % re-deliveries, 200 SKUs x 5 locations); the
+  projector runs as its own process; movements/s and movements per CPU-second of that process are
+  measured between the first and the last sample of the group's committed offsets.
+- latency: afterwards, a paced feed (``--rate`` movements/s for ``--latency-seconds``) while the
+  projector is caught up; latency = a read_committed reader's receive time of the level minus the
+  send time of the movement that caused it (``causation_id``), so it includes the EOS commit wait.
+- ``--soak``: instead, kill -9 the projector ``--kills`` times while it works through the feed and
+  check the published levels against a from-scratch recomputation (the integration test's check,
+  at full size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the feed and the checks are shared with tests/integration
+
+from confluent_kafka import Consumer, TopicPartition  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]  # noqa: E402
+
+from schemas.inventory.models import InventoryLevel  # noqa: E402
+from tests.integration.inventory_feed import MovementFeed, decoder  # noqa: E402
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _committed(bootstrap: str, group: str, topic: str, partitions: int) -> int:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
+        return sum(max(tp.offset, 0) for tp in tps)
+    finally:
+        consumer.close()
+
+
+def _reader(args: argparse.Namespace, topic: str, out: dict[str, float], stop: threading.Event) -> None:
+    consumer = Consumer(
+        {
+            "bootstrap.servers": args.bootstrap,
+            "group.id": uuid.uuid4().hex,
+            "isolation.level": "read_committed",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.assign([TopicPartition(topic, p, -1) for p in range(args.partitions)])
+    decode = decoder(args.registry, InventoryLevel)
+    while not stop.is_set():
+        for message in consumer.consume(1000, 0.1):
+            if message.error() is None:
+                now = time.time()
+                level = decode(message.value(), topic)
+                out.setdefault(str(level.metadata.causation_id), now)
+    consumer.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--movements", type=int, default=100_000)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--commit-every", type=int, default=5000)
+    parser.add_argument("--rate", type=int, default=1000, help="movements/s in the latency phase")
+    parser.add_argument("--latency-seconds", type=int, default=10)
+    parser.add_argument("--soak", action="store_true", help="kill -9 during the run and verify instead")
+    parser.add_argument("--kills", type=int, default=5)
+    parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"))
+    parser.add_argument(
+        "--registry", default=os.environ.get("SCHEMA_REGISTRY_URL", "http://127.0.0.1:18081/apis/ccompat/v7")
+    )
+    args = parser.parse_args()
+    admin = AdminClient({"bootstrap.servers": args.bootstrap})
+    run = uuid.uuid4().hex[:6]
+    names = ["movements", "reservations", "bysku", "levels", "channels", "alerts"]
+    topics = {name: f"bench.ip.{name}.{run}" for name in names}
+    for future in admin.create_topics(
+        [NewTopic(t, num_partitions=args.partitions, replication_factor=-1) for t in topics.values()]
+    ).values():
+        future.result(30)
+    service = f"bench-ip-{run}"
+    env = dict(os.environ)
+    env.update(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": args.bootstrap,
+            "SCHEMA_REGISTRY_URL": args.registry,
+            "SCHEMA_REGISTRY_AUTO_REGISTER": "true",
+            "ESB_LOG_LEVEL": "WARNING",
+            "ESB_GUARANTEE": "exactly_once",
+            "ESB_COMMIT_EVERY": str(args.commit_every),
+            "ESB_STATE_DIR": str(Path(tempfile.gettempdir()) / f"esb-bench-{service}"),
+            "INVENTORY_PROJECTOR_SERVICE_NAME": service,
+            "INVENTORY_PROJECTOR_MOVEMENTS_TOPIC": topics["movements"],
+            "INVENTORY_PROJECTOR_RESERVATIONS_TOPIC": topics["reservations"],
+            "INVENTORY_PROJECTOR_REPARTITION_TOPIC": topics["bysku"],
+            "INVENTORY_PROJECTOR_LEVELS_TOPIC": topics["levels"],
+            "INVENTORY_PROJECTOR_CHANNEL_TOPIC": topics["channels"],
+            "INVENTORY_PROJECTOR_ALERTS_TOPIC": topics["alerts"],
+            "INVENTORY_PROJECTOR_CHANNELS": '{"web": {"locations": ["L00", "L01", "L02"], "buffer": 2}}',
+        }
+    )
+    feed = MovementFeed(args.bootstrap, args.registry, topics["movements"])
+    started = time.monotonic()
+    feed.send(args.movements)
+    print(
+        f"filled {topics['movements']} with {args.movements} movements in {time.monotonic() - started:.1f}s"
+    )
+    command = [sys.executable, "-m", "services.inventory_projector"]
+    processes = [subprocess.Popen(command, env=env, cwd=ROOT)]
+    try:
+        if args.soak:
+            _soak(args, processes, command, env, service, topics)
+        else:
+            _measure(args, processes[0], service, topics, feed)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(60)
+        admin.delete_topics(
+            list(topics.values()) + [f"dlq.{service}"] + [f"{service}.{s}.changelog" for s in _stores()]
+        )
+
+
+def _stores() -> list[str]:
+    return ["positions", "movement-ids", "reservations", "skus"]
+
+
+def _measure(
+    args: argparse.Namespace, process: Any, service: str, topics: dict[str, str], feed: MovementFeed
+) -> None:
+    samples: list[tuple[float, float, int]] = []
+    while True:
+        done = _committed(args.bootstrap, service, topics["movements"], args.partitions)
+        samples.append((time.monotonic(), _cpu_seconds(process.pid), done))
+        if done >= args.movements:
+            break
+        if process.poll() is not None:
+            raise RuntimeError(f"the projector exited with {process.returncode}")
+        time.sleep(0.25)
+    first = next(s for s in samples if s[2] > 0)
+    last = samples[-1]
+    records, seconds, cpu = last[2] - first[2], last[0] - first[0], last[1] - first[1]
+    received: dict[str, float] = {}
+    stop = threading.Event()
+    reader = threading.Thread(target=_reader, args=(args, topics["levels"], received, stop))
+    reader.start()
+    time.sleep(3)
+    per_tick = max(args.rate // 20, 1)
+    for _ in range(args.latency_seconds * 20):
+        feed.send(per_tick, record_time=True)
+        time.sleep(0.05)
+    time.sleep(5)
+    stop.set()
+    reader.join()
+    latencies = sorted((received[e] - t) * 1000 for e, t in feed.sent_at.items() if e in received)
+    # Counts absorbed by a newer count and no-op deltas change no level: those send no sample.
+    print(f"\nmovements {records} in {seconds:.1f}s wall, {cpu:.1f}s CPU of the projector process")
+    print(f"throughput: {records / seconds:.0f} movements/s, {records / cpu:.0f} movements per CPU-second")
+    print(
+        f"latency movement -> committed level ({len(latencies)} samples at {args.rate}/s): "
+        f"p50 {statistics.median(latencies):.1f} ms, p99 {latencies[int(len(latencies) * 0.99) - 1]:.1f} ms"
+    )
+
+
+def _soak(
+    args: argparse.Namespace,
+    processes: list[Any],
+    command: list[str],
+    env: dict[str, str],
+    service: str,
+    topics: dict[str, str],
+) -> None:
+    rng = random.Random(3)
+    started = time.monotonic()
+    for _ in range(args.kills):
+        time.sleep(rng.uniform(2.0, 6.0))
+        processes[-1].kill()
+        processes[-1].wait(10)
+        processes.append(subprocess.Popen(command, env=env, cwd=ROOT))
+    while _committed(args.bootstrap, service, topics["movements"], args.partitions) < args.movements:
+        if processes[-1].poll() is not None:
+            raise RuntimeError(f"the projector exited with {processes[-1].returncode}")
+        time.sleep(1)
+    elapsed = time.monotonic() - started
+    processes[-1].terminate()
+    processes[-1].wait(60)
+    from tests.integration.inventory_check import compare
+
+    mismatches = compare(args.bootstrap, args.registry, topics, service, args.partitions)
+    print(
+        f"soak: {args.movements} movements in {elapsed:.0f}s with {args.kills} kill -9; "
+        f"{mismatches} positions whose published levels differ from the recomputation"
+    )
+    if mismatches:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Inventory projector: stock movements and reservations in, levels and channel availability out."""

@@ -1,0 +1,52 @@
+"""Coalescing of per-channel availability: a hot SKU emits at most one update per interval.
+
+A slot per (SKU, channel) remembers the value last emitted, when, and the newest value not emitted
+yet. Time is the event time of the record being processed (its Kafka timestamp), so a replay makes
+the same decisions. Two exceptions to the interval, both against overselling: the first value of a
+slot, and a drop to zero (sold out), are emitted at once.
+
+The handler only runs when a record arrives, so a pending value goes out with the next record of the
+same SKU after its interval has passed (see README: "Failure modes" for the trailing-update gap and
+the runtime timer it needs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Slot", "flush", "offer"]
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    sent: int
+    sent_at_ms: int
+    pending: int | None = None
+
+    def to_json(self) -> list[Any]:
+        return [self.sent, self.sent_at_ms, self.pending]
+
+    @classmethod
+    def from_json(cls, data: list[Any] | None) -> Slot | None:
+        if data is None:
+            return None
+        return cls(data[0], data[1], data[2])
+
+
+def offer(slot: Slot | None, value: int, now_ms: int, interval_ms: int) -> tuple[Slot, int | None]:
+    """A new value for the slot: the new slot and the value to emit now (None: hold it)."""
+    if slot is None:
+        return Slot(value, now_ms), value
+    if value == slot.sent:
+        return Slot(slot.sent, slot.sent_at_ms), None  # back to what the channel already has
+    if value == 0 or now_ms - slot.sent_at_ms >= interval_ms:
+        return Slot(value, now_ms), value
+    return Slot(slot.sent, slot.sent_at_ms, value), None
+
+
+def flush(slot: Slot, now_ms: int, interval_ms: int) -> tuple[Slot, int | None]:
+    """Emit the held value once its interval has passed."""
+    if slot.pending is None or now_ms - slot.sent_at_ms < interval_ms:
+        return slot, None
+    return Slot(slot.pending, now_ms), slot.pending

@@ -1,0 +1,333 @@
+"""The pure fold: one stock position (SKU x location) and its reservations, event by event.
+
+No Kafka, no clock, no I/O: the handler feeds events in, stores what comes out and turns it into
+records. Every rule that decides the number a channel may promise lives here.
+
+Ordering and duplicate rules (the final level is a function of the *set* of events, whatever the
+order of arrival and however often each arrives, within the reorder window):
+
+1. A delta movement (receipt, adjustment, transfers, shipment, return restock) is applied once per
+   ``movement_id``; the handler drops repeats with a TTL'd store of seen ids before calling the fold.
+2. An absolute count is an observation of on-hand *as of* its ``occurred_at``. Counts are ordered by
+   ``(occurred_at, source_sequence, movement_id)``; an older (or the same) count never overwrites a
+   newer one, it is ignored.
+3. A delta whose ``occurred_at`` is at or before the newest applied count is *absorbed*: the count
+   already includes it, so it does not change on-hand, whether it arrives before or after the count.
+4. A delta after the newest count is applied on top of it, even when it arrived before the count:
+   the fold keeps the deltas it has seen after its base, summed per instant ("buckets"), and re-bases
+   on a newer count as ``count + sum(buckets after the count)``.
+5. Buckets older than ``reorder_window_ms`` before the newest movement, or beyond
+   ``reorder_max_buckets``, are settled into the base. A delta arriving later than that for an
+   instant after the newest count is still added (it is not a duplicate: rule 1 is separate); a
+   count older than the settled horizon cannot be re-based and is ignored with a STALE_COUNT alert.
+6. A reservation (per ``reservation_id``) holds the quantity of its newest RESERVE (by occurred-at,
+   then event id) minus every distinct RELEASE and COMMIT; its outstanding units never go below 0
+   and the position's ``reserved`` is the sum of outstanding units. Repeats (same event id) are
+   ignored. COMMIT means the reserved units left with a shipment: the on-hand decrement comes from
+   the SHIPMENT movement, never from the COMMIT.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right, insort
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "AlertKind",
+    "AlertSpec",
+    "Count",
+    "Delta",
+    "FoldLimits",
+    "Level",
+    "Position",
+    "Reservation",
+    "ReservationChange",
+    "ReservationOp",
+    "apply_count",
+    "apply_delta",
+    "apply_reservation",
+    "level_of",
+    "settle",
+]
+
+
+class AlertKind(StrEnum):
+    OVERSELL = "OVERSELL"
+    COUNT_DRIFT = "COUNT_DRIFT"
+    STALE_COUNT = "STALE_COUNT"
+
+
+@dataclass(frozen=True, slots=True)
+class FoldLimits:
+    reorder_window_ms: int = 24 * 3600 * 1000
+    reorder_max_buckets: int = 128
+    drift_threshold: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    movement_id: str
+    at_ms: int
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    movement_id: str
+    at_ms: int
+    sequence: int  # -1 when the source gives none
+    quantity: int
+
+    @property
+    def key(self) -> tuple[int, int, str]:
+        return (self.at_ms, self.sequence, self.movement_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSpec:
+    kind: AlertKind
+    shortfall: int | None = None
+    counted: int | None = None
+    expected: int | None = None
+    drift: int | None = None
+    threshold: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """State of one stock position. ``on_hand == base_qty + sum of bucket quantities``."""
+
+    on_hand: int = 0
+    reserved: int = 0
+    base_qty: int = 0
+    count_key: tuple[int, int, str] | None = None
+    settled_through: int | None = None
+    buckets: tuple[tuple[int, int], ...] = ()
+    as_of_ms: int = 0
+    moved_ms: int = 0
+    revision: int = 0
+    touched: bool = False
+
+    @property
+    def count_at(self) -> int | None:
+        return None if self.count_key is None else self.count_key[0]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "oh": self.on_hand,
+            "rs": self.reserved,
+            "bq": self.base_qty,
+            "ck": None if self.count_key is None else list(self.count_key),
+            "st": self.settled_through,
+            "bk": [list(bucket) for bucket in self.buckets],
+            "ao": self.as_of_ms,
+            "mm": self.moved_ms,
+            "rv": self.revision,
+            "t": self.touched,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Position:
+        if data is None:
+            return cls()
+        count_key = data["ck"]
+        return cls(
+            on_hand=data["oh"],
+            reserved=data["rs"],
+            base_qty=data["bq"],
+            count_key=None if count_key is None else (count_key[0], count_key[1], count_key[2]),
+            settled_through=data["st"],
+            buckets=tuple((at, qty) for at, qty in data["bk"]),
+            as_of_ms=data["ao"],
+            moved_ms=data["mm"],
+            revision=data["rv"],
+            touched=data["t"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """What a position publishes."""
+
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    as_of_ms: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+    @property
+    def promisable(self) -> int:
+        """Signed ATP: negative means more is promised than may be."""
+        return self.on_hand - self.reserved - self.safety_stock
+
+    @property
+    def available_to_promise(self) -> int:
+        return max(self.promisable, 0)
+
+
+def level_of(position: Position, safety_stock: int) -> Level:
+    return Level(position.on_hand, position.reserved, safety_stock, position.as_of_ms)
+
+
+def apply_delta(position: Position, delta: Delta, limits: FoldLimits) -> Position:
+    """Rules 3-5 for a delta already known not to be a repeat."""
+    as_of = max(position.as_of_ms, delta.at_ms)
+    moved = max(position.moved_ms, delta.at_ms)
+    count_at = position.count_at
+    if count_at is not None and delta.at_ms <= count_at:
+        return replace(position, as_of_ms=as_of, moved_ms=moved, touched=True)  # absorbed by the count
+    if position.settled_through is not None and delta.at_ms <= position.settled_through:
+        return replace(
+            position,
+            on_hand=position.on_hand + delta.quantity,
+            base_qty=position.base_qty + delta.quantity,
+            as_of_ms=as_of,
+            moved_ms=moved,
+            touched=True,
+        )
+    buckets = list(position.buckets)
+    index = bisect_right(buckets, (delta.at_ms, _MAX_QTY)) - 1
+    if index >= 0 and buckets[index][0] == delta.at_ms:
+        buckets[index] = (delta.at_ms, buckets[index][1] + delta.quantity)
+    else:
+        insort(buckets, (delta.at_ms, delta.quantity))
+    applied = replace(
+        position,
+        on_hand=position.on_hand + delta.quantity,
+        buckets=tuple(buckets),
+        as_of_ms=as_of,
+        moved_ms=moved,
+        touched=True,
+    )
+    return settle(applied, limits)
+
+
+_MAX_QTY = 1 << 62
+
+
+def settle(position: Position, limits: FoldLimits) -> Position:
+    """Rule 5: fold the oldest buckets into the base beyond the reorder window or bucket limit.
+
+    The window is measured from the newest *movement*, never from reservations or wall time.
+    """
+    buckets = position.buckets
+    horizon = position.moved_ms - limits.reorder_window_ms
+    cut = 0
+    while cut < len(buckets) and (
+        len(buckets) - cut > limits.reorder_max_buckets or buckets[cut][0] < horizon
+    ):
+        cut += 1
+    if cut == 0:
+        return position
+    settled = buckets[:cut]
+    return replace(
+        position,
+        base_qty=position.base_qty + sum(qty for _, qty in settled),
+        settled_through=settled[-1][0]
+        if position.settled_through is None
+        else max(position.settled_through, settled[-1][0]),
+        buckets=buckets[cut:],
+    )
+
+
+def apply_count(position: Position, count: Count, limits: FoldLimits) -> tuple[Position, list[AlertSpec]]:
+    """Rules 2, 4 and 5 for an absolute count."""
+    if position.count_key is not None and count.key <= position.count_key:
+        return position, []  # an older or repeated count never overwrites a newer one
+    if position.settled_through is not None and count.at_ms < position.settled_through:
+        return position, [AlertSpec(AlertKind.STALE_COUNT, counted=count.quantity)]
+    expected = position.base_qty + sum(qty for at, qty in position.buckets if at <= count.at_ms)
+    later = tuple(bucket for bucket in position.buckets if bucket[0] > count.at_ms)
+    alerts: list[AlertSpec] = []
+    drift = count.quantity - expected
+    if position.touched and abs(drift) > limits.drift_threshold:
+        alerts.append(
+            AlertSpec(
+                AlertKind.COUNT_DRIFT,
+                counted=count.quantity,
+                expected=expected,
+                drift=drift,
+                threshold=limits.drift_threshold,
+            )
+        )
+    rebased = replace(
+        position,
+        on_hand=count.quantity + sum(qty for _, qty in later),
+        base_qty=count.quantity,
+        count_key=count.key,
+        settled_through=None,
+        buckets=later,
+        as_of_ms=max(position.as_of_ms, count.at_ms),
+        moved_ms=max(position.moved_ms, count.at_ms),
+        touched=True,
+    )
+    return rebased, alerts
+
+
+class ReservationOp(StrEnum):
+    RESERVE = "RESERVE"
+    RELEASE = "RELEASE"
+    COMMIT = "COMMIT"
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationChange:
+    event_id: str
+    op: ReservationOp
+    quantity: int
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    quantity: int = 0
+    reserve_key: tuple[int, str] | None = None
+    released: int = 0
+    committed: int = 0
+    events: tuple[str, ...] = field(default=())
+
+    @property
+    def outstanding(self) -> int:
+        return max(self.quantity - self.released - self.committed, 0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "q": self.quantity,
+            "rk": None if self.reserve_key is None else list(self.reserve_key),
+            "rl": self.released,
+            "cm": self.committed,
+            "ev": list(self.events),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Reservation:
+        if data is None:
+            return cls()
+        key = data["rk"]
+        return cls(
+            quantity=data["q"],
+            reserve_key=None if key is None else (key[0], key[1]),
+            released=data["rl"],
+            committed=data["cm"],
+            events=tuple(data["ev"]),
+        )
+
+
+def apply_reservation(reservation: Reservation, change: ReservationChange) -> Reservation | None:
+    """Rule 6; None when the change was applied before."""
+    if change.event_id in reservation.events:
+        return None
+    events = (*reservation.events, change.event_id)
+    if change.op is ReservationOp.RESERVE:
+        key = (change.at_ms, change.event_id)
+        if reservation.reserve_key is not None and key < reservation.reserve_key:
+            return replace(reservation, events=events)
+        return replace(reservation, quantity=change.quantity, reserve_key=key, events=events)
+    if change.op is ReservationOp.RELEASE:
+        return replace(reservation, released=reservation.released + change.quantity, events=events)
+    return replace(reservation, committed=reservation.committed + change.quantity, events=events)

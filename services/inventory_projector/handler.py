@@ -1,0 +1,339 @@
+"""The projector as a runtime service: a pure handler over three inputs and four stores.
+
+Stage 1 (``canonical.stock-movements.v1``, ``canonical.reservations.v1``, keyed by stock position):
+fold the event into the position (:mod:`.fold`), publish the level when it changed, raise alerts,
+and forward the level re-keyed by SKU to the internal repartition topic.
+
+Stage 2 (the repartition topic, keyed by SKU): keep every location's level of the SKU together, sum
+the ATP of each channel's locations, subtract the channel buffer and publish, coalesced
+(:mod:`.coalesce`). The SKU store also answers the HTTP ATP queries (:mod:`.queries`).
+
+Both stages run in the same process and transaction; the repartition topic is co-partitioned with
+the inputs (the runtime requires equal partition counts), so each stage's state stays local.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from bus.errors import DeadLetterError
+from bus.serde import AvroCodec, JsonCodec
+from bus.service import Context, Emit, Event, Handler, Input, Outgoing, Output, Service, StatePut, StoreSpec
+from schemas.ids import channel_stock_key, stock_key
+from schemas.inventory.models import (
+    ChannelAvailability,
+    InventoryAlert,
+    InventoryLevel,
+    MovementKind,
+    ReservationEvent,
+    ReservationKind,
+    StockMovementEvent,
+)
+from schemas.loader import schema_text
+from services.inventory_projector import coalesce
+from services.inventory_projector.fold import (
+    AlertKind,
+    AlertSpec,
+    Count,
+    Delta,
+    FoldLimits,
+    Position,
+    Reservation,
+    ReservationChange,
+    ReservationOp,
+    apply_count,
+    apply_delta,
+    apply_reservation,
+    level_of,
+)
+from services.inventory_projector.records import (
+    AtpUpdate,
+    Cause,
+    alert_record,
+    channel_record,
+    level_record,
+    utc,
+)
+from services.inventory_projector.settings import ProjectorSettings
+
+__all__ = ["MOVEMENT_IDS", "POSITIONS", "RESERVATIONS", "SKUS", "build_service", "make_handler"]
+
+POSITIONS = "positions"
+MOVEMENT_IDS = "movement-ids"
+RESERVATIONS = "reservations"
+SKUS = "skus"
+
+# The sign a delta of each kind must have (translators write signed deltas).
+_INBOUND = frozenset({MovementKind.RECEIPT, MovementKind.TRANSFER_IN, MovementKind.RETURN_RESTOCK})
+_OUTBOUND = frozenset({MovementKind.SHIPMENT, MovementKind.TRANSFER_OUT})
+_OPS = {
+    ReservationKind.RESERVE: ReservationOp.RESERVE,
+    ReservationKind.RELEASE: ReservationOp.RELEASE,
+    ReservationKind.COMMIT: ReservationOp.COMMIT,
+}
+
+
+@lru_cache(maxsize=65_536)
+def _position_key(sku: str, location: str) -> str:
+    return str(stock_key(sku, location))
+
+
+@lru_cache(maxsize=65_536)
+def _channel_key(sku: str, channel: str) -> str:
+    return str(channel_stock_key(sku, channel))
+
+
+def _ms(value: Any) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def _check_key(event: Event[Any], key: str) -> None:
+    if event.key != key.encode():
+        raise DeadLetterError("record key is not stock_key(sku, location) of its value")
+
+
+class _Projector:
+    def __init__(self, settings: ProjectorSettings) -> None:
+        self.s = settings
+        self.limits = FoldLimits(
+            reorder_window_ms=settings.reorder_window_ms,
+            reorder_max_buckets=settings.reorder_max_buckets,
+            drift_threshold=settings.drift_threshold,
+        )
+        self.channels_of: dict[str, list[str]] = {}
+        for name, channel in sorted(settings.channels.items()):
+            for location in channel.locations:
+                self.channels_of.setdefault(location, []).append(name)
+
+    # -- stage 1 ---------------------------------------------------------------------------------
+    def movement(self, event: Event[StockMovementEvent], ctx: Context) -> list[Outgoing]:
+        m = event.value
+        key = _position_key(m.sku, m.location)
+        _check_key(event, key)
+        if m.unit_of_measure != "EA":
+            raise DeadLetterError(f"unit of measure {m.unit_of_measure!r}: the projector counts eaches")
+        at = _ms(m.metadata.occurred_at)
+        movement_id = str(m.movement_id)
+        before = Position.from_json(ctx.state(POSITIONS).get(key))
+        outgoing: list[Outgoing] = []
+        alerts: list[AlertSpec] = []
+        if m.kind is MovementKind.ABSOLUTE_COUNT:
+            if m.quantity < 0:
+                raise DeadLetterError(f"negative absolute count {m.quantity}")
+            count = Count(movement_id, at, -1 if m.source_sequence is None else m.source_sequence, m.quantity)
+            after, alerts = apply_count(before, count, self.limits)
+        else:
+            _check_sign(m.kind, m.quantity)
+            if ctx.state(MOVEMENT_IDS).get(movement_id) is not None:
+                return []  # rule 1: a repeat
+            after = apply_delta(before, Delta(movement_id, at, m.quantity), self.limits)
+            outgoing.append(StatePut(MOVEMENT_IDS, movement_id, 1))
+        cause = Cause(
+            event_id=str(m.metadata.event_id),
+            correlation_id=m.metadata.correlation_id,
+            ingested_at=m.metadata.ingested_at,
+        )
+        return outgoing + self._publish(event, key, m.sku, m.location, before, after, alerts, cause)
+
+    def reservation(self, event: Event[ReservationEvent], ctx: Context) -> list[Outgoing]:
+        r = event.value
+        key = _position_key(r.sku, r.location)
+        _check_key(event, key)
+        op = _OPS.get(r.kind)
+        if op is None:
+            raise DeadLetterError(f"unknown reservation kind {r.kind}")
+        if r.quantity <= 0:
+            raise DeadLetterError(f"reservation quantity must be positive, got {r.quantity}")
+        reservation_id = str(r.reservation_id)
+        at = _ms(r.metadata.occurred_at)
+        held = Reservation.from_json(ctx.state(RESERVATIONS).get(reservation_id))
+        change = ReservationChange(str(r.metadata.event_id), op, r.quantity, at)
+        updated = apply_reservation(held, change)
+        if updated is None:
+            return []
+        before = Position.from_json(ctx.state(POSITIONS).get(key))
+        after = replace(
+            before,
+            reserved=before.reserved - held.outstanding + updated.outstanding,
+            as_of_ms=max(before.as_of_ms, at),
+        )
+        cause = Cause(
+            event_id=str(r.metadata.event_id),
+            correlation_id=r.metadata.correlation_id,
+            ingested_at=r.metadata.ingested_at,
+        )
+        outgoing: list[Outgoing] = [StatePut(RESERVATIONS, reservation_id, updated.to_json())]
+        return outgoing + self._publish(event, key, r.sku, r.location, before, after, [], cause)
+
+    def _publish(
+        self,
+        event: Event[Any],
+        key: str,
+        sku: str,
+        location: str,
+        before: Position,
+        after: Position,
+        alerts: list[AlertSpec],
+        cause: Cause,
+    ) -> list[Outgoing]:
+        safety = self.s.safety_stock_for(sku, location)
+        old, new = level_of(before, safety), level_of(after, safety)
+        if new.promisable < 0 and new.promisable < old.promisable:
+            alerts = [*alerts, AlertSpec(AlertKind.OVERSELL, shortfall=-new.promisable)]
+        changed = (old.on_hand, old.reserved) != (new.on_hand, new.reserved) or before.revision == 0
+        if changed:
+            after = replace(after, revision=before.revision + 1)
+        outgoing: list[Outgoing] = []
+        if after != before:
+            outgoing.append(StatePut(POSITIONS, key, after.to_json()))
+        for alert in alerts:
+            record = alert_record(self.s.service_name, sku, location, new, alert, cause)
+            outgoing.append(Emit(self.s.alerts_topic, key, record))
+        if not changed:
+            return outgoing
+        level = level_record(self.s.service_name, key, sku, location, new, after.revision, cause)
+        update = AtpUpdate(
+            sku=sku,
+            location=location,
+            on_hand=new.on_hand,
+            reserved=new.reserved,
+            safety_stock=safety,
+            available_to_promise=new.available_to_promise,
+            revision=after.revision,
+            as_of_ms=new.as_of_ms,
+            source_topic=event.topic,
+            source_partition=event.partition,
+            source_offset=event.offset,
+            correlation_id=cause.correlation_id,
+            causation_id=str(level.metadata.event_id),
+            ingested_at_ms=_ms(cause.ingested_at),
+        )
+        outgoing.append(Emit(self.s.levels_topic, key, level))
+        outgoing.append(Emit(self.s.repartition_topic, sku, update))
+        return outgoing
+
+    # -- stage 2 ---------------------------------------------------------------------------------
+    def channel(self, event: Event[AtpUpdate], ctx: Context) -> list[Outgoing]:
+        u = event.value
+        entry: dict[str, Any] = ctx.state(SKUS).get(u.sku) or {"l": {}, "c": {}}
+        known = entry["l"].get(u.location)
+        if known is not None and known["rv"] >= u.revision:
+            return []  # an older level of this position (replayed repartition record)
+        entry = {"l": dict(entry["l"]), "c": dict(entry["c"])}
+        entry["l"][u.location] = {
+            "oh": u.on_hand,
+            "rs": u.reserved,
+            "ss": u.safety_stock,
+            "atp": u.available_to_promise,
+            "rv": u.revision,
+            "ao": u.as_of_ms,
+            "src": [u.source_topic, u.source_partition, u.source_offset],
+        }
+        now = event.timestamp_ms if event.timestamp_ms > 0 else u.as_of_ms
+        cause = Cause(
+            event_id=u.causation_id or f"{u.sku}@{u.location}:{u.revision}",
+            correlation_id=u.correlation_id,
+            ingested_at=utc(u.ingested_at_ms),
+        )
+        outgoing: list[Outgoing] = []
+        affected = set(self.channels_of.get(u.location, ()))
+        for name in sorted(self.s.channels):
+            config = self.s.channels[name]
+            slot = coalesce.Slot.from_json(entry["c"].get(name))
+            if name in affected:
+                total = sum(entry["l"][loc]["atp"] for loc in config.locations if loc in entry["l"])
+                slot, emit = coalesce.offer(
+                    slot, max(total - config.buffer, 0), now, self.s.coalesce_interval_ms
+                )
+            elif slot is not None:
+                slot, emit = coalesce.flush(slot, now, self.s.coalesce_interval_ms)
+            else:
+                continue
+            entry["c"][name] = slot.to_json()
+            if emit is not None:
+                record = channel_record(
+                    self.s.service_name,
+                    u.sku,
+                    name,
+                    emit,
+                    config.buffer,
+                    config.locations,
+                    f"{name}:{u.sku}:{u.location}:{u.revision}",
+                    u.as_of_ms,
+                    cause,
+                )
+                outgoing.append(Emit(self.s.channel_topic, _channel_key(u.sku, name), record))
+        outgoing.append(StatePut(SKUS, u.sku, entry))
+        return outgoing
+
+
+def _check_sign(kind: MovementKind, quantity: int) -> None:
+    if kind is MovementKind.UNKNOWN:
+        raise DeadLetterError("unknown movement kind")
+    if kind in _INBOUND and quantity < 0:
+        raise DeadLetterError(f"{kind} must not be negative, got {quantity}")
+    if kind in _OUTBOUND and quantity > 0:
+        raise DeadLetterError(f"{kind} is a signed delta and must not be positive, got {quantity}")
+
+
+def make_handler(settings: ProjectorSettings) -> Handler:
+    projector = _Projector(settings)
+
+    def handle(event: Event[Any], ctx: Context) -> Sequence[Outgoing]:
+        if event.topic == settings.movements_topic:
+            return projector.movement(event, ctx)
+        if event.topic == settings.reservations_topic:
+            return projector.reservation(event, ctx)
+        if event.topic == settings.repartition_topic:
+            return projector.channel(event, ctx)
+        raise DeadLetterError(f"no route for topic {event.topic}")
+
+    return handle
+
+
+def _avro(model: Any) -> AvroCodec:
+    return AvroCodec(model, schema_text(model.avro_name()))
+
+
+def _event_id(value: Any) -> str | None:
+    metadata = getattr(value, "metadata", None)
+    if metadata is not None:
+        return str(metadata.event_id)
+    causation = getattr(value, "causation_id", None)
+    return None if causation is None else str(causation)
+
+
+def _occurred_at(value: Any) -> Any:
+    metadata = getattr(value, "metadata", None)
+    return None if metadata is None else metadata.occurred_at
+
+
+def build_service(settings: ProjectorSettings) -> Service:
+    day = timedelta(days=1)
+    return Service(
+        name=settings.service_name,
+        inputs=[
+            Input(settings.movements_topic, _avro(StockMovementEvent)),
+            Input(settings.reservations_topic, _avro(ReservationEvent)),
+            Input(settings.repartition_topic, JsonCodec(AtpUpdate)),
+        ],
+        outputs=[
+            Output(settings.levels_topic, _avro(InventoryLevel)),
+            Output(settings.channel_topic, _avro(ChannelAvailability)),
+            Output(settings.alerts_topic, _avro(InventoryAlert)),
+            Output(settings.repartition_topic, JsonCodec(AtpUpdate)),
+        ],
+        stores=[
+            StoreSpec(POSITIONS),
+            StoreSpec(MOVEMENT_IDS, ttl=settings.dedupe_ttl_days * day),
+            StoreSpec(RESERVATIONS, ttl=settings.reservation_ttl_days * day),
+            StoreSpec(SKUS),
+        ],
+        handler=make_handler(settings),
+        event_id=_event_id,
+        occurred_at=_occurred_at,
+    )

@@ -1,0 +1,169 @@
+"""Records the projector writes: canonical levels, alerts and channel availability, and the internal
+re-keyed level (``AtpUpdate``) that carries each position's ATP to the partition owning its SKU."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.common.models import EventMetadata, SourceRef
+from schemas.ids import canonical_id
+from schemas.inventory.models import (
+    ChannelAvailability,
+    InventoryAlert,
+    InventoryAlertKind,
+    InventoryLevel,
+)
+from services.inventory_projector.fold import AlertSpec, Level
+
+__all__ = ["AtpUpdate", "Cause", "alert_record", "channel_record", "level_record", "utc"]
+
+
+class AtpUpdate(BaseModel):
+    """Value of the internal repartition topic (JSON), keyed by SKU."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sku: str
+    location: str
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    available_to_promise: int
+    revision: int
+    as_of_ms: int
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    ingested_at_ms: int
+
+
+class Cause(BaseModel):
+    """What the outputs of one input record inherit from it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    correlation_id: str | None
+    ingested_at: datetime
+
+
+def utc(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+@lru_cache(maxsize=64)
+def _namespace(service: str, entity: str) -> uuid.UUID:
+    return canonical_id("esb", service, entity, "*")
+
+
+@lru_cache(maxsize=65_536)
+def _source(service: str, entity: str, native_id: str) -> SourceRef:
+    return SourceRef(system="esb", account=service, entity=entity, native_id=native_id)
+
+
+def _metadata(
+    service: str,
+    entity: str,
+    subject: str,
+    native_id: str,
+    event_type: str,
+    occurred_at: datetime,
+    cause: Cause,
+) -> EventMetadata:
+    """``subject``: the entity the record is about; ``native_id``: this record of it (deterministic)."""
+    return EventMetadata(
+        event_id=uuid.uuid5(_namespace(service, entity), native_id),
+        event_type=event_type,
+        occurred_at=occurred_at,
+        ingested_at=cause.ingested_at,
+        source=_source(service, entity, subject),
+        correlation_id=cause.correlation_id,
+        causation_id=cause.event_id,
+    )
+
+
+def level_record(
+    service: str, key: str, sku: str, location: str, level: Level, revision: int, cause: Cause
+) -> InventoryLevel:
+    """The level's event id is a function of (position, revision): a replay writes the same id."""
+    as_of = utc(level.as_of_ms)
+    return InventoryLevel(
+        metadata=_metadata(
+            service, "inventory-level", key, f"{key}:{revision}", "inventory.level.changed", as_of, cause
+        ),
+        sku=sku,
+        location=location,
+        on_hand=level.on_hand,
+        reserved=level.reserved,
+        available=level.available,
+        as_of=as_of,
+        safety_stock=level.safety_stock,
+        available_to_promise=level.available_to_promise,
+        revision=revision,
+    )
+
+
+def alert_record(
+    service: str, sku: str, location: str, level: Level, alert: AlertSpec, cause: Cause
+) -> InventoryAlert:
+    native_id = f"{alert.kind}:{cause.event_id}:{sku}@{location}"
+    return InventoryAlert(
+        metadata=_metadata(
+            service,
+            "inventory-alert",
+            f"{sku}@{location}",
+            native_id,
+            f"inventory.alert.{alert.kind.lower()}",
+            utc(level.as_of_ms),
+            cause,
+        ),
+        kind=InventoryAlertKind(alert.kind.value),
+        sku=sku,
+        location=location,
+        on_hand=level.on_hand,
+        reserved=level.reserved,
+        safety_stock=level.safety_stock,
+        shortfall=alert.shortfall,
+        counted=alert.counted,
+        expected=alert.expected,
+        drift=alert.drift,
+        threshold=alert.threshold,
+        cause_id=cause.event_id,
+    )
+
+
+def channel_record(
+    service: str,
+    sku: str,
+    channel: str,
+    available: int,
+    buffer: int,
+    locations: tuple[str, ...],
+    native_id: str,
+    as_of_ms: int,
+    cause: Cause,
+) -> ChannelAvailability:
+    as_of = utc(as_of_ms)
+    return ChannelAvailability(
+        metadata=_metadata(
+            service,
+            "channel-availability",
+            f"{channel}:{sku}",
+            native_id,
+            "inventory.channel-availability.changed",
+            as_of,
+            cause,
+        ),
+        sku=sku,
+        channel=channel,
+        available=available,
+        buffer=buffer,
+        locations=list(locations),
+        as_of=as_of,
+    )
