@@ -1,0 +1,1 @@
+"""Run the whole bus on one machine: the local stack, the catalog, the schemas and every service."""
