@@ -12,7 +12,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 from bus.errors import FatalError
 from bus.service import Service
 
-__all__ = ["ensure_runtime_topics", "input_partitions"]
+__all__ = ["create_topics", "ensure_dlq_topic", "ensure_runtime_topics", "input_partitions"]
 
 
 def input_partitions(admin: AdminClient, service: Service, wait_s: float = 30.0) -> int:
@@ -55,6 +55,18 @@ def ensure_runtime_topics(client_config: Mapping[str, str], service: Service) ->
         )
         for store in service.stores
     ]
+    create_topics(admin, wanted)
+
+
+def ensure_dlq_topic(client_config: Mapping[str, str], topic: str) -> None:
+    """The dead-letter topic of a sink (or of anything else that dead-letters)."""
+    create_topics(
+        AdminClient(dict(client_config)), [NewTopic(topic, num_partitions=1, replication_factor=-1)]
+    )
+
+
+def create_topics(admin: AdminClient, wanted: list[NewTopic]) -> None:
+    """Create ``wanted``; topics that already exist are left as they are."""
     for name, future in admin.create_topics(wanted).items():
         try:
             future.result(timeout=30)

@@ -81,8 +81,9 @@ class Checkpoint:
         if self.empty:
             self._started = time.monotonic()
             self._producer.begin()
+        source = (record.topic, record.partition, record.offset)
         for output in processed.outputs:
-            self._producer.produce(output)
+            self._producer.produce(output, source=source)
         for change in processed.state:
             store = self._state.get(change.store, record.partition)
             if isinstance(change, StatePut):
@@ -123,8 +124,9 @@ class Checkpoint:
                 raise TransactionError(TxnAction.ABORT, "consumer_commit", kafka_error_of(exc)) from exc
         # Step 5: the committed changes become the on-disk snapshot.
         delivered = self._producer.delivered_offsets
-        for store, pending, topic in changes:
-            store.commit_to_disk(pending, delivered.get((topic, store.partition)))
+        with self._state.lock:  # interactive queries see all of this checkpoint or none of it
+            for store, pending, topic in changes:
+                store.commit_to_disk(pending, delivered.get((topic, store.partition)))
         self._reset()
 
     def abort(self) -> None:

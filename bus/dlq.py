@@ -191,7 +191,9 @@ def replay(
     """Re-inject the original bytes and headers (plus ``esb.replayed-from``) to their source topic."""
     from confluent_kafka import Producer
 
-    producer = Producer({**client_config, "enable.idempotence": True, "acks": "all"})
+    from bus.clients import producer_config
+
+    producer = Producer(producer_config(client_config))  # a replayed key goes where Java puts it
     for letter in letters:
         headers: list[tuple[str, str | bytes | None]] = [
             *letter.original_headers,

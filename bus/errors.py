@@ -6,7 +6,7 @@ after what happens next.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -16,13 +16,16 @@ __all__ = [
     "DeadLetterError",
     "FatalError",
     "Outcome",
+    "OutputRejectedError",
     "PermanentError",
     "RetryableError",
     "SerdeError",
+    "Source",
     "TransactionError",
     "TxnAction",
     "kafka_error_of",
     "outcome_of",
+    "rejects_record",
     "txn_action",
 ]
 
@@ -40,6 +43,11 @@ class DeadLetterError(Exception):
 
 
 PermanentError = DeadLetterError
+
+
+class OutputRejectedError(DeadLetterError):
+    """The broker refused an output of this record for good (too large, invalid, no such topic):
+    the input is dead-lettered with stage ``produce`` in a new transaction; processing goes on."""
 
 
 class FatalError(Exception):
@@ -114,13 +122,42 @@ def kafka_error_of(exc: KafkaException) -> KafkaError:
     return KafkaError(KafkaError._FAIL, str(exc))
 
 
+# Errors a broker (or librdkafka, before sending) gives one record for good: retrying the record
+# cannot succeed, so its input is dead-lettered instead of failing every transaction it is in.
+_REJECTED = frozenset(
+    {
+        KafkaError.MSG_SIZE_TOO_LARGE,  # over the topic's max.message.bytes (or message.max.bytes)
+        KafkaError.RECORD_LIST_TOO_LARGE,
+        KafkaError.INVALID_RECORD,  # e.g. a compacted topic and a null key
+        KafkaError.INVALID_MSG,  # CORRUPT_MESSAGE
+        KafkaError.INVALID_MSG_SIZE,
+        KafkaError.POLICY_VIOLATION,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+        KafkaError._UNKNOWN_TOPIC,
+        KafkaError._UNKNOWN_PARTITION,
+    }
+)
+
+Source = tuple[str, int, int]  # (topic, partition, offset) of the input record
+
+
+def rejects_record(error: KafkaError) -> bool:
+    """The error refuses one record permanently (not the transaction, not the client)."""
+    return error.code() in _REJECTED and not error.fatal()
+
+
 @dataclass(slots=True)
 class TransactionError(Exception):
-    """A transaction could not be committed; raised to the loop with the action to take."""
+    """A transaction could not be committed; raised to the loop with the action to take.
+
+    ``rejected``: input records whose outputs the broker refused for good (:func:`rejects_record`),
+    with the error; after the abort the loop dead-letters them instead of processing them again.
+    """
 
     action: TxnAction
     step: str
     error: KafkaError | None
+    rejected: dict[Source, KafkaError] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.step}: {self.action} ({self.error})"

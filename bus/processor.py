@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from confluent_kafka import KafkaError
+
 from bus.dlq import build_dead_letter_headers
-from bus.errors import DeadLetterError, Outcome, outcome_of
+from bus.errors import DeadLetterError, Outcome, OutputRejectedError, Source, outcome_of
 from bus.observability.logging import get_logger
 from bus.observability.metrics import Metrics
 from bus.observability.tracing import Headers, Tracing
@@ -106,16 +108,27 @@ class RecordProcessor:
         self._encoders = encoders
         self._state = state
         self._stores = frozenset(store.name for store in service.stores)
+        self._readable = self._stores | {table.store for table in service.globals}
+        self._tombstones = frozenset(spec.topic for spec in service.inputs if spec.tombstones)
         self._retry = retry
         self._tracing = tracing
         self._metrics = metrics
         self._sleep = sleep
         self._log = get_logger(service=service.name)
+        for own in service.metrics:
+            for collector in own.collectors():
+                metrics.registry.register(collector)
+        self._rejected: dict[Source, KafkaError] = {}
+
+    def reject(self, rejected: Mapping[Source, KafkaError]) -> None:
+        """The broker refused outputs of these inputs for good: when they come again (after the
+        rewind), dead-letter them (stage ``produce``) instead of handling them."""
+        self._rejected.update(rejected)
 
     def process(self, record: Record) -> Processed:
         self._metrics.child("records_in", record.topic).inc()
-        if not self._tracing.enabled:
-            return self._process(record)
+        # With tracing off the span is non-recording but still carries the parent's context, so
+        # logs get its trace id and outputs forward its traceparent/tracestate.
         with self._tracing.process_span(
             record.topic, record.partition, record.offset, record.key, record.headers
         ):
@@ -123,10 +136,17 @@ class RecordProcessor:
 
     def _process(self, record: Record) -> Processed:
         first_failure: datetime | None = None
+        refused = self._rejected.pop((record.topic, record.partition, record.offset), None)
+        if refused is not None:
+            error = OutputRejectedError(f"the broker refused an output: {refused.name()}: {refused.str()}")
+            return self._dead_letter(record, error, "produce", 1, first_failure)
         try:
             if record.value is None:
-                raise DeadLetterError("tombstone on an input topic")
-            value = self._decoders[record.topic].decode(record.value, record.topic)
+                if record.topic not in self._tombstones:
+                    raise DeadLetterError("tombstone on an input topic")
+                value = None  # the input opted in: the handler sees the delete
+            else:
+                value = self._decoders[record.topic].decode(record.value, record.topic)
         except Exception as exc:
             if outcome_of(exc) is Outcome.CRASH:
                 raise
@@ -140,9 +160,11 @@ class RecordProcessor:
             timestamp_ms=record.timestamp_ms,
             headers=dict(record.headers),
         )
-        self._observe_end_to_end(record.topic, value)
-        event_id = self._service.event_id(value)
-        ctx = _Context(self._service.name, self._stores, self._state, record, event_id)
+        event_id = None
+        if value is not None:
+            self._observe_end_to_end(record.topic, value)
+            event_id = self._service.event_id(value)
+        ctx = _Context(self._service.name, self._readable, self._state, record, event_id)
         attempt = 0
         while True:
             attempt += 1
@@ -175,11 +197,21 @@ class RecordProcessor:
             finally:
                 self._metrics.child("handler_seconds", record.topic).observe(time.perf_counter() - started)
         try:
-            return self._encode(record, outgoing)
+            processed = self._encode(record, outgoing)
         except Exception as exc:
             if outcome_of(exc) is Outcome.CRASH:
                 raise
             return self._dead_letter(record, exc, "serialize", attempt, first_failure, event_id)
+        self._observe_service_metrics(event, outgoing)
+        return processed
+
+    def _observe_service_metrics(self, event: Event[Any], outgoing: Sequence[Outgoing]) -> None:
+        for own in self._service.metrics:
+            try:
+                own.observe(event, outgoing)
+            except Exception:  # a broken metric must not fail the record; it only loses the sample
+                self._metrics.service_metric_errors.labels(self._service.name).inc()
+                self._log.warning("service metrics failed", topic=event.topic, exc_info=True)
 
     def _encode(self, record: Record, outgoing: Sequence[Outgoing]) -> Processed:
         outputs: list[OutRecord] = []
@@ -197,7 +229,8 @@ class RecordProcessor:
                 self._metrics.child("records_out", item.topic).inc()
             elif isinstance(item, StatePut | StateDelete):
                 if item.store not in self._stores:
-                    raise DeadLetterError(f"write to undeclared store {item.store!r}")
+                    kind = "read-only global table" if item.store in self._readable else "undeclared store"
+                    raise DeadLetterError(f"write to {kind} {item.store!r}")
                 state.append(item)
             else:
                 raise DeadLetterError(

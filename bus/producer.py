@@ -9,11 +9,12 @@ else surfaces as :class:`bus.errors.TransactionError` with the action the loop m
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer, TopicPartition
 
-from bus.errors import TransactionError, TxnAction, kafka_error_of, txn_action
+from bus.errors import Source, TransactionError, TxnAction, kafka_error_of, rejects_record, txn_action
 from bus.observability.logging import get_logger
 from bus.processor import OutRecord
 
@@ -39,6 +40,7 @@ class TxnProducer:
         self._producer: Producer | None = None
         self.in_transaction = False
         self.delivery_errors: list[KafkaError] = []
+        self.rejected: dict[Source, KafkaError] = {}  # inputs whose outputs the broker refused
         self.delivered_offsets: dict[tuple[str, int], int] = {}
         self._log = get_logger(component="producer", transactional_id=self._config.get("transactional.id"))
 
@@ -59,6 +61,7 @@ class TxnProducer:
             old.purge(in_queue=True, in_flight=True)
             old.flush(0)
         self.delivery_errors.clear()
+        self.rejected.clear()
         self.start()
 
     def close(self, timeout_s: float = 10.0) -> None:
@@ -78,11 +81,15 @@ class TxnProducer:
             self._call("begin_transaction", lambda p: p.begin_transaction())
             self.in_transaction = True
 
-    def produce(self, record: OutRecord, partition: int | None = None) -> None:
+    def produce(self, record: OutRecord, partition: int | None = None, source: Source | None = None) -> None:
+        """Produce ``record``; ``source`` is the input it came from, so that a record the broker
+        refuses for good can be traced back to that input (:attr:`rejected`)."""
         producer = self.client
         kwargs: dict[str, Any] = {"key": record.key, "headers": record.headers}
         if partition is not None:
             kwargs["partition"] = partition
+        if source is not None:
+            kwargs["on_delivery"] = partial(self._on_source_delivery, source)
         while True:
             try:
                 producer.produce(record.topic, record.value, **kwargs)
@@ -90,9 +97,10 @@ class TxnProducer:
             except BufferError:
                 producer.poll(0.05)  # the local queue is full: serve deliveries, then try again
             except KafkaException as exc:
-                raise TransactionError(
-                    txn_action(kafka_error_of(exc)), "produce", kafka_error_of(exc)
-                ) from exc
+                error = kafka_error_of(exc)
+                rejected = {source: error} if source is not None and rejects_record(error) else {}
+                action = TxnAction.ABORT if rejected else txn_action(error)
+                raise TransactionError(action, "produce", error, rejected) from exc
 
     def poll(self) -> None:
         self.client.poll(0)
@@ -106,9 +114,10 @@ class TxnProducer:
             )
         if self.delivery_errors:
             error = self.delivery_errors[0]
-            raise TransactionError(
-                txn_action(error) if self.transactional else TxnAction.ABORT, "delivery", error
-            )
+            action = txn_action(error) if self.transactional else TxnAction.ABORT
+            if self.rejected and action is not TxnAction.CRASH:
+                action = TxnAction.ABORT  # a refused record fails only this transaction
+            raise TransactionError(action, "delivery", error, dict(self.rejected))
 
     def send_offsets(self, offsets: Sequence[TopicPartition], group_metadata: object) -> None:
         self._call(
@@ -128,6 +137,7 @@ class TxnProducer:
     def _end(self) -> None:
         self.in_transaction = False
         self.delivery_errors.clear()
+        self.rejected.clear()
 
     # -- internals ------------------------------------------------------------------------------
     def _call(self, step: str, fn: Callable[[Producer], R]) -> R:
@@ -146,6 +156,11 @@ class TxnProducer:
                     action = TxnAction.RECREATE  # still failing: treat the outcome as unknown
                 raise TransactionError(action, step, error) from exc
         raise AssertionError("unreachable")
+
+    def _on_source_delivery(self, source: Source, error: KafkaError | None, message: Message) -> None:
+        if error is not None and rejects_record(error):
+            self.rejected.setdefault(source, error)
+        self._on_delivery(error, message)
 
     def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
         if error is not None:

@@ -25,7 +25,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from bus.checkpoint import Checkpoint
-from bus.errors import FatalError, TransactionError, TxnAction
+from bus.errors import FatalError, Source, TransactionError, TxnAction
 from bus.observability.health import Health
 from bus.observability.logging import get_logger
 from bus.observability.metrics import Metrics
@@ -33,7 +33,7 @@ from bus.processor import Record, RecordProcessor
 from bus.producer import TxnProducer
 from bus.state import StateManager
 
-__all__ = ["Runner"]
+__all__ = ["Runner", "message_record"]
 
 _LAG_EVERY_S = 5.0
 
@@ -71,6 +71,7 @@ class Runner:
         self._epoch = 0  # bumped by every rewind: records polled before it are stale
         self._needs_rewind = False
         self._assigned: set[tuple[str, int]] = set()
+        self._suspects: set[Source] = set()  # inputs to commit one per transaction (rejected outputs)
         self._lag_at = 0.0
         self._log = get_logger(service=service_name)
         self.processed = 0
@@ -107,9 +108,17 @@ class Runner:
             if error is not None:
                 self._consumer_error(error)
                 continue
-            record = _record(message)
+            record = message_record(message)
+            suspect = (record.topic, record.partition, record.offset) in self._suspects
             try:
-                self._checkpoint.add(record, self._processor.process(record))
+                processed = self._processor.process(record)
+                if suspect and not self._checkpoint.empty:
+                    self._checkpoint.commit()
+                self._checkpoint.add(record, processed)
+                if suspect:
+                    self._checkpoint.commit()
+                    self._suspects.discard((record.topic, record.partition, record.offset))
+                    self._failures = 0
             except TransactionError as failure:
                 self._recover(failure)
                 return
@@ -160,6 +169,8 @@ class Runner:
             "checkpoint failed", step=failure.step, action=str(failure.action), error=str(failure.error)
         )
         self._metrics.aborts.labels(self._service).inc()
+        if failure.rejected and failure.action is not TxnAction.CRASH:
+            self._isolate_rejected(failure)
         action = failure.action
         self._failures += 1
         if action is TxnAction.CRASH:
@@ -179,6 +190,20 @@ class Runner:
             self._producer.recreate()
         self._needs_rewind = True
         self._epoch += 1
+
+    def _isolate_rejected(self, failure: TransactionError) -> None:
+        """The broker refuses a whole produce batch when it is over ``max.message.bytes``, so every
+        input with an output in it comes back rejected. One input: it is the culprit, dead-letter
+        it when it comes again. Several: each is processed again in a transaction of its own, where
+        a rejection names the culprit alone."""
+        rejected = failure.rejected
+        sources = [f"{t}[{p}]@{o}" for t, p, o in sorted(rejected)]
+        if len(rejected) == 1:
+            self._processor.reject(rejected)
+            self._log.warning("output refused by the broker: dead-lettering its input", inputs=sources)
+        else:
+            self._suspects |= set(rejected)
+            self._log.warning("outputs refused by the broker: isolating their inputs", inputs=sources)
 
     def _rewind(self) -> None:
         """Seek every assigned partition to its committed offset and catch the stores up."""
@@ -250,7 +275,8 @@ class Runner:
             self._log.warning("lag unavailable", error=str(exc))
 
 
-def _record(message: Message) -> Record:
+def message_record(message: Message) -> Record:
+    """A consumed message as the runtime's :class:`bus.processor.Record`."""
     headers: Any = message.headers()
     _, timestamp = message.timestamp()
     return Record(

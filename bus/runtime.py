@@ -11,25 +11,27 @@ import signal
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from confluent_kafka import Consumer
 from opentelemetry.sdk.trace import SpanProcessor
 
 from bus.admin import ensure_runtime_topics
 from bus.checkpoint import Checkpoint
+from bus.clients import consumer_config, producer_config
 from bus.config import BusSettings, ProcessingGuarantee
 from bus.observability.health import Health, HealthServer
 from bus.observability.logging import get_logger
 from bus.observability.metrics import Metrics
 from bus.observability.tracing import Tracing, build_tracer_provider
-from bus.processor import RecordProcessor
+from bus.processor import RecordProcessor, StateLookup
 from bus.producer import TxnProducer
+from bus.query import QueryRouter
 from bus.retry import RetryPolicy
 from bus.runner import Runner
 from bus.serde import BoundCodec, registry_client
-from bus.service import Service
+from bus.service import Service, StateView
 from bus.state import StateManager
+from bus.state.global_tables import GlobalTables
 
 __all__ = ["Runtime", "build_runtime", "run_service"]
 
@@ -41,13 +43,21 @@ class Runtime:
     metrics: Metrics
     health: Health
     http: HealthServer | None
+    tables: GlobalTables | None = None
+    catch_up_timeout_s: float = 300.0
 
     def run(self, stop: threading.Event) -> None:
         if self.http is not None:
             self.http.start()
         try:
+            if self.tables is not None:
+                self.health.set_ready(False, "loading global tables")
+                self.tables.start()
+                self.tables.wait_caught_up(self.catch_up_timeout_s)  # before any record is processed
             self.runner.run(stop)
         finally:
+            if self.tables is not None:
+                self.tables.stop()
             self.tracing.shutdown()
             if self.http is not None:
                 self.http.stop()
@@ -58,7 +68,9 @@ def _bind_codecs(
 ) -> tuple[dict[str, BoundCodec], dict[str, BoundCodec]]:
     registry = registry_client(settings.schema_registry)
     auto = settings.schema_registry.auto_register
-    decoders = {spec.topic: spec.codec.bind(registry, auto_register=auto) for spec in service.inputs}
+    reads = [(spec.topic, spec.codec) for spec in service.inputs]
+    reads += [(table.topic, table.codec) for table in service.globals]
+    decoders = {topic: codec.bind(registry, auto_register=auto) for topic, codec in reads}
     encoders = {spec.topic: spec.codec.bind(registry, auto_register=auto) for spec in service.outputs}
     return decoders, encoders
 
@@ -79,39 +91,43 @@ def build_runtime(
     state = StateManager(
         service, rt.state_dir / rt.instance_id, rt.state_backend, client, rt.restore_timeout_s
     )
-    consumer_config: dict[str, Any] = {
-        **client,
-        "client.id": f"{settings.kafka.client_id_prefix}-{member}",
-        "group.id": service.name,
-        "group.instance.id": member,
-        "isolation.level": "read_committed",
-        "enable.auto.commit": False,
-        "enable.auto.offset.store": False,
-        "auto.offset.reset": "earliest",
-        "session.timeout.ms": rt.session_timeout_ms,
-        "max.poll.interval.ms": rt.max_poll_interval_ms,
-    }
-    consumer = Consumer(consumer_config)
-    producer_config: dict[str, Any] = {
-        **client,
-        "client.id": f"{settings.kafka.client_id_prefix}-{member}",
-        "linger.ms": 5,
-        "enable.idempotence": True,
-        "acks": "all",
-    }
+    client_id = f"{settings.kafka.client_id_prefix}-{member}"
+    consumer = Consumer(
+        consumer_config(
+            client,
+            client_id=client_id,
+            group=service.name,
+            member=member,
+            session_timeout_ms=rt.session_timeout_ms,
+            max_poll_interval_ms=rt.max_poll_interval_ms,
+        )
+    )
+    producer_settings = producer_config(client, {"client.id": client_id, "linger.ms": 5})
     if exactly_once:
-        producer_config["transactional.id"] = member
-        producer_config["transaction.timeout.ms"] = rt.transaction_timeout_ms
+        producer_settings["transactional.id"] = member
+        producer_settings["transaction.timeout.ms"] = rt.transaction_timeout_ms
     tracked = frozenset(service.changelog_topic(store.name) for store in service.stores)
     producer = TxnProducer(
-        producer_config,
+        producer_settings,
         transactional=exactly_once,
         tracked_topics=tracked,
         timeout_s=rt.transaction_timeout_ms / 1000,
     )
     decoders, encoders = _bind_codecs(service, settings)
     retry = RetryPolicy(rt.retry_attempts, rt.retry_initial_backoff_ms / 1000, rt.retry_max_backoff_ms / 1000)
-    processor = RecordProcessor(service, decoders, encoders, state.get, retry, tracing, metrics)
+    tables = None
+    lookup: StateLookup = state.get
+    if service.globals:
+        tables = GlobalTables(
+            service.globals,
+            decoders,
+            rt.state_dir / rt.instance_id / service.name / "global",
+            rt.state_backend,
+            client,
+            group=f"{service.name}.global.{rt.instance_id}",
+        )
+        lookup = _with_globals(state, tables)
+    processor = RecordProcessor(service, decoders, encoders, lookup, retry, tracing, metrics)
     checkpoint = Checkpoint(service, producer, consumer, state, rt.commit_every, rt.commit_interval_ms / 1000)
     runner = Runner(
         service_name=service.name,
@@ -129,8 +145,16 @@ def build_runtime(
     )
     http = None
     if rt.http_port is not None:
-        http = HealthServer(rt.http_host, rt.http_port, health, metrics.registry)
-    return Runtime(runner, tracing, metrics, health, http)
+        queries = QueryRouter(service.queries, state) if service.queries else None
+        http = HealthServer(rt.http_host, rt.http_port, health, metrics.registry, queries)
+    return Runtime(runner, tracing, metrics, health, http, tables, rt.restore_timeout_s)
+
+
+def _with_globals(state: StateManager, tables: GlobalTables) -> StateLookup:
+    def lookup(store: str, partition: int) -> StateView:
+        return tables.view(store) if store in tables else state.get(store, partition)
+
+    return lookup
 
 
 def run_service(service: Service, settings: BusSettings, stop: threading.Event | None = None) -> None:

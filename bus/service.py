@@ -15,17 +15,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
+from bus.query import Query
 from bus.serde import Codec
 
 __all__ = [
     "Context",
     "Emit",
     "Event",
+    "GlobalInput",
     "Handler",
     "Input",
     "Outgoing",
     "Output",
     "Service",
+    "ServiceMetrics",
     "StateDelete",
     "StatePut",
     "StateView",
@@ -105,12 +108,44 @@ class Handler(Protocol):
     def __call__(self, event: Event[Any], ctx: Context, /) -> Sequence[Outgoing]: ...
 
 
+class ServiceMetrics(Protocol):
+    """A service's own Prometheus metrics, fed from what its handler returned.
+
+    The runtime registers :meth:`collectors` on its registry (served on ``/metrics``) and calls
+    :meth:`observe` after each record the handler processed successfully (not for dead letters).
+    A record re-processed after an aborted transaction is observed again: read them as rates.
+    """
+
+    def collectors(self) -> Sequence[Any]:
+        """The Counters/Histograms/Gauges to register (created with ``registry=None``)."""
+        ...
+
+    def observe(self, event: Event[Any], outgoing: Sequence[Outgoing], /) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Input:
-    """A topic the service consumes and how its values are decoded."""
+    """A topic the service consumes and how its values are decoded.
+
+    ``tombstones``: a record with a null value (a compacted topic's delete) reaches the handler as
+    ``Event.value is None`` instead of being dead-lettered.
+    """
 
     topic: str
     codec: Codec
+    tombstones: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalInput:
+    """A compacted topic every instance reads in full (GlobalKTable-style) into the read-only
+    store ``store``: no consumer group, from the beginning, tombstones delete, kept up to date
+    while the service runs and caught up before the instance processes anything. Handlers read it
+    with ``ctx.state(store).get(key)`` (the record key as text) and get the decoded value."""
+
+    topic: str
+    codec: Codec
+    store: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,15 +180,23 @@ class Service:
     stores: Sequence[StoreSpec] = ()
     event_id: Callable[[Any], str | None] = field(default=lambda value: None)
     occurred_at: Callable[[Any], datetime | None] = field(default=lambda value: None)
+    queries: Sequence[Query] = ()  # read-only GET routes over the committed state (bus.query)
+    metrics: Sequence[ServiceMetrics] = ()  # the service's own Prometheus metrics
+    globals: Sequence[GlobalInput] = ()  # read-only tables every instance holds in full
 
     def __post_init__(self) -> None:
         if not self.name or any(ch in self.name for ch in " /\\"):
             raise ValueError(f"invalid service name {self.name!r}")
         if not self.inputs:
             raise ValueError("a service consumes at least one topic")
-        names = [store.name for store in self.stores]
+        names = [store.name for store in self.stores] + [table.store for table in self.globals]
         if len(names) != len(set(names)):
-            raise ValueError("store names must be unique")
+            raise ValueError("store names (local and global) must be unique")
+        if {table.topic for table in self.globals} & {spec.topic for spec in self.inputs}:
+            raise ValueError("a topic is either an input or a global table, not both")
+        paths = [query.path for query in self.queries]
+        if len(paths) != len(set(paths)):
+            raise ValueError("query paths must be unique")
 
     @property
     def dlq_topic(self) -> str:

@@ -1,14 +1,18 @@
-"""``/healthz`` (the loop is alive), ``/readyz`` (assigned, restored, producer ready), ``/metrics``."""
+"""``/healthz`` (the loop is alive), ``/readyz`` (assigned, restored, producer ready), ``/metrics``,
+and the service's interactive queries (:mod:`bus.query`)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from bus.query import QueryRouter
 
 __all__ = ["Health", "HealthServer"]
 
@@ -35,7 +39,14 @@ class Health:
 
 
 class HealthServer:
-    def __init__(self, host: str, port: int, health: Health, registry: CollectorRegistry) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        health: Health,
+        registry: CollectorRegistry,
+        queries: QueryRouter | None = None,
+    ) -> None:
         outer = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -46,6 +57,8 @@ class HealthServer:
                     outer._reply(self, 200 if health.ready else 503, health.reason.encode())
                 elif self.path == "/metrics":
                     outer._reply(self, 200, generate_latest(registry), CONTENT_TYPE_LATEST)
+                elif queries is not None and (answer := queries.answer(self.path)) is not None:
+                    outer._reply(self, answer.status, answer.body, headers=answer.headers)
                 else:
                     outer._reply(self, 404, b"not found")
 
@@ -60,9 +73,16 @@ class HealthServer:
         return int(self._server.server_address[1])
 
     @staticmethod
-    def _reply(handler: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str = "text/plain") -> None:
+    def _reply(
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        body: bytes,
+        ctype: str = "text/plain",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         handler.send_response(status)
-        handler.send_header("Content-Type", ctype)
+        for name, value in (headers or {"Content-Type": ctype}).items():
+            handler.send_header(name, value)
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         handler.wfile.write(body)

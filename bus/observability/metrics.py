@@ -51,6 +51,12 @@ class Metrics:
         self.producer_recreations = Counter(
             "esb_producer_recreations", "Producer re-creations", ["service"], registry=self.registry
         )
+        self.service_metric_errors = Counter(
+            "esb_service_metric_errors",
+            "Exceptions raised by a service's own metrics (the sample is lost, not the record)",
+            ["service"],
+            registry=self.registry,
+        )
         self.service = service
 
     @cache  # noqa: B019 - one Metrics per process; caches the labelled children on the hot path

@@ -70,7 +70,11 @@ def build_tracer_provider(
 
 
 class Tracing:
-    """Spans for one service; a no-op tracer when no provider is given."""
+    """Spans for one service; a no-op tracer when no provider is given.
+
+    The no-op tracer still continues the parent context found in the headers (its spans are
+    non-recording copies of the parent), so trace ids reach the logs and the outputs' headers.
+    """
 
     def __init__(self, provider: TracerProvider | None, group: str) -> None:
         self._provider = provider
@@ -103,8 +107,13 @@ class Tracing:
 
     @contextmanager
     def send_span(self, topic: str, headers: Headers) -> Iterator[None]:
-        """A ``send`` span whose context is written into ``headers`` (W3C traceparent)."""
+        """A ``send`` span whose context is written into ``headers`` (W3C traceparent).
+
+        With tracing off no span is started: the current (non-recording) context, the incoming
+        record's parent, is forwarded as it is, so an un-instrumented hop does not break a trace.
+        """
         if not self.enabled:
+            _PROPAGATOR.inject(headers, setter=_SETTER)
             yield
             return
         attributes = {

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from bus.config import StateBackend
+from bus.query import StateSnapshot, StateUnavailableError
 from bus.service import Service
 from bus.state.backends import open_backend
 from bus.state.restore import RestoreTarget, restore
@@ -15,7 +18,12 @@ __all__ = ["StateManager"]
 
 
 class StateManager:
-    """Store partitions keyed by (store, partition); the partition is the input partition."""
+    """Store partitions keyed by (store, partition); the partition is the input partition.
+
+    The processing loop changes what is on disk (restore, checkpoint step 5, revoke) under
+    :attr:`lock`; interactive queries read a :meth:`snapshot` under the same lock, so they see
+    committed data only, every partition at the same checkpoint.
+    """
 
     def __init__(
         self,
@@ -31,6 +39,8 @@ class StateManager:
         self._client_config = client_config
         self._restore_timeout_s = restore_timeout_s
         self._open: dict[tuple[str, int], StorePartition] = {}
+        self.lock = threading.RLock()
+        self._restoring = False
 
     @property
     def stateful(self) -> bool:
@@ -47,6 +57,14 @@ class StateManager:
 
     def assign(self, partitions: Iterable[int]) -> int:
         """Open (if needed) and restore the stores of ``partitions``; returns records restored."""
+        with self.lock:
+            self._restoring = True
+            try:
+                return self._assign(partitions)
+            finally:
+                self._restoring = False
+
+    def _assign(self, partitions: Iterable[int]) -> int:
         targets: list[RestoreTarget] = []
         for partition in sorted(set(partitions)):
             for spec in self._service.stores:
@@ -65,6 +83,10 @@ class StateManager:
         return self.assign({partition for _, partition in self._open})
 
     def revoke(self, partitions: Iterable[int]) -> None:
+        with self.lock:
+            self._revoke(partitions)
+
+    def _revoke(self, partitions: Iterable[int]) -> None:
         for partition in set(partitions):
             for spec in self._service.stores:
                 store = self._open.pop((spec.name, partition), None)
@@ -74,3 +96,20 @@ class StateManager:
 
     def close(self) -> None:
         self.revoke({partition for _, partition in self._open})
+
+    @contextmanager
+    def snapshot(self, timeout_s: float) -> Iterator[StateSnapshot]:
+        """The committed state of the owned partitions, held still while the block runs."""
+        if self._restoring:
+            raise StateUnavailableError("restoring")
+        if not self.lock.acquire(timeout=timeout_s):
+            raise StateUnavailableError("restoring" if self._restoring else "busy")
+        try:
+            if self._service.stores and not self._open:
+                raise StateUnavailableError("no partitions assigned")
+            stores: dict[str, list[StorePartition]] = {spec.name: [] for spec in self._service.stores}
+            for (name, _), part in self._open.items():
+                stores[name].append(part)
+            yield StateSnapshot(stores)
+        finally:
+            self.lock.release()

@@ -70,6 +70,13 @@ class StorePartition:
         if key in self._overlay:
             value = self._overlay[key]
             return default if value is _DELETED else value
+        return self.get_committed(key, default)
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key, _DELETED) is not _DELETED
+
+    def get_committed(self, key: str, default: Any = None) -> Any:
+        """The value as of the last committed checkpoint (the disk), ignoring the overlay."""
         raw = self.backend.get(key.encode())
         if raw is None:
             return default
@@ -77,9 +84,6 @@ class StorePartition:
         if expires_at is not None and expires_at <= self._clock_ms():
             return default
         return value
-
-    def __contains__(self, key: str) -> bool:
-        return self.get(key, _DELETED) is not _DELETED
 
     # -- writes (runtime only) ------------------------------------------------------------------
     def put(self, key: str, value: Any) -> None:

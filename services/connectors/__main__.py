@@ -1,13 +1,13 @@
-"""``python -m services.connectors`` / ``esb run connectors`` (set ``ESB_GUARANTEE=at_least_once``)."""
+"""``python -m services.connectors`` / ``esb run connectors``: a sink, at-least-once by nature."""
 
 from __future__ import annotations
 
 from bus.config import BusSettings, ProcessingGuarantee
 from bus.errors import FatalError
 from bus.observability.logging import configure_logging
-from bus.runtime import run_service
+from bus.sink import run_sink
 from services.connectors.deliver import Deliverer
-from services.connectors.handler import build_service
+from services.connectors.handler import build_sink
 from services.connectors.settings import ConnectorSettings
 
 
@@ -20,7 +20,7 @@ def main() -> None:
     settings = ConnectorSettings()  # type: ignore[call-arg]
     deliverer = Deliverer(settings.accounts, max_error_body=settings.max_error_body_bytes)
     try:
-        run_service(build_service(settings, deliverer), bus)
+        run_sink(build_sink(settings, deliverer), bus)
     finally:
         deliverer.close()
 

@@ -1,56 +1,72 @@
-"""Runtime glue (interim): the delivery connector as a runtime service in at-least-once mode.
+"""The delivery connector as a runtime sink (:mod:`bus.sink`): egress record in, HTTP call out.
 
-The runtime today offers a synchronous handler per record, in-place retries and dead-lettering, but
-no per-partition pause/resume and no concurrent side effects (see README, "What bus/ needs"). Until
-it does, the connector runs as an ordinary service with ``ESB_GUARANTEE=at_least_once``:
+* delivered (2xx, or found by the probe, or the target reports the key as already used) -> ``Done``:
+  the offset moves with the next commit;
+* retry (429/5xx/transport) -> ``RetryAt`` the backoff (:class:`PartitionBackoff`, never shorter
+  than ``Retry-After``): only that partition pauses, the others keep delivering; 401/403 ->
+  ``account_wide``: every partition whose next document is for that account waits too;
+* rejected (other 4xx, a record without the egress headers) -> ``Reject`` with the status and
+  the target's error body: the runtime dead-letters it before the offset moves.
 
-* delivered (2xx, or found by the probe, or the target reports the key as already used) -> nothing
-  to emit, the offset is committed with the next checkpoint;
-* retry (429/5xx/transport/401/403) -> ``RetryableError``: the runtime backs off and retries in place
-  (``ESB_RETRY_*``); a document still refused after the last attempt is dead-lettered, replayable
-  with ``esb dlq replay delivery``;
-* rejected (other 4xx) -> ``DeadLetterError`` carrying the status and the target's error body.
-
-A crash between the HTTP call and the offset commit re-delivers the document with the same
-idempotency key, which the target (upsert by external id, probe, idempotency header) absorbs.
+The lane is the target account (``esb.egress.account``), so ``max_in_flight_per_key`` bounds the
+requests per account. A crash between the HTTP call and the offset commit re-delivers the document
+with the same idempotency key, which the target (upsert by external id, probe, idempotency header)
+absorbs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import time
+from collections.abc import Callable
 
-from bus.errors import DeadLetterError, RetryableError
-from bus.serde import BytesCodec
-from bus.service import Context, Event, Handler, Input, Outgoing, Service
-from services.connectors.classify import Delivered, Rejected, Retry
+from bus.processor import Record
+from bus.sink import Done, Reject, RetryAt, SinkOutcome, SinkService
+from services.connectors.backoff import BackoffPolicy, PartitionBackoff
+from services.connectors.classify import Delivered, Retry
 from services.connectors.deliver import Deliverer
-from services.connectors.request import DeliveryRequest
+from services.connectors.request import HEADERS, DeliveryRequest, MissingHeaderError
 from services.connectors.settings import ConnectorSettings
 
-__all__ = ["build_service", "make_handler"]
+__all__ = ["DeliverySink", "build_sink"]
 
 
-def make_handler(deliverer: Deliverer) -> Handler:
-    def handle(event: Event[Any], ctx: Context) -> Sequence[Outgoing]:
-        request = DeliveryRequest.from_record(event.value, event.headers)
-        outcome = deliverer.deliver(request)
+class DeliverySink:
+    def __init__(
+        self, deliverer: Deliverer, backoff: PartitionBackoff, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._deliverer = deliverer
+        self._backoff = backoff
+        self._clock = clock
+
+    def key(self, record: Record) -> str:
+        account = dict(record.headers).get(HEADERS["account"])
+        return account.decode() if account is not None else ""
+
+    def deliver(self, record: Record) -> SinkOutcome:
+        if record.value is None:
+            return Reject("tombstone on an egress topic")
+        try:
+            request = DeliveryRequest.from_record(record.value, dict(record.headers))
+        except MissingHeaderError as exc:
+            return Reject(str(exc))
+        outcome = self._deliverer.deliver(request)
+        partition = (record.topic, record.partition)
         if isinstance(outcome, Delivered):
-            return []
+            self._backoff.succeeded(partition)
+            return Done()
         if isinstance(outcome, Retry):
-            raise RetryableError(f"{request.document_type} {request.external_id}: {outcome.reason}")
-        assert isinstance(outcome, Rejected)
+            resume_at = self._backoff.failed(partition, self._clock(), outcome.after_s)
+            return RetryAt(resume_at, account_wide=outcome.account_wide)
         document = f"{request.document_type} {request.external_id}"
-        raise DeadLetterError(f"{document} rejected with HTTP {outcome.status}: {outcome.body}")
-
-    return handle
+        return Reject(f"{document} rejected with HTTP {outcome.status}: {outcome.body}")
 
 
-def build_service(settings: ConnectorSettings, deliverer: Deliverer) -> Service:
-    return Service(
+def build_sink(settings: ConnectorSettings, deliverer: Deliverer) -> SinkService:
+    policy = BackoffPolicy(settings.backoff_initial_s, settings.backoff_max_s)
+    return SinkService(
         name=settings.service_name,
-        inputs=[Input(topic, BytesCodec()) for topic in settings.topics],
-        outputs=[],
-        handler=make_handler(deliverer),
-        event_id=lambda value: None,
+        inputs=list(settings.topics),
+        sink=DeliverySink(deliverer, PartitionBackoff(policy)),
+        max_in_flight_per_key=settings.max_in_flight_per_account,
+        workers=settings.workers,
     )

@@ -54,3 +54,5 @@ class ConnectorSettings(BaseSettings):
     backoff_initial_s: float = Field(default=0.5, gt=0)
     backoff_max_s: float = Field(default=60.0, gt=0)
     max_error_body_bytes: int = Field(default=4096, ge=256, description="target error body kept in the DLQ")
+    max_in_flight_per_account: int = Field(default=4, ge=1, description="documents in flight per account")
+    workers: int = Field(default=8, ge=1, description="delivery threads")

@@ -52,6 +52,7 @@ def producer_config(
         "client.id": client_id,
         "enable.idempotence": True,
         "acks": "all",
+        "partitioner": "murmur2_random",  # Java-compatible key -> partition, like bus.clients
         # Low linger: each webhook waits for its own acknowledgement.
         "linger.ms": 2,
         "message.timeout.ms": delivery_timeout_ms,

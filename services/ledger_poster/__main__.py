@@ -7,10 +7,19 @@ from bus.errors import FatalError
 from bus.observability.logging import configure_logging
 from bus.runtime import run_service
 from services.ledger_poster.chart import ChartError, load_chart
-from services.ledger_poster.handler import STORE_LEDGER
-from services.ledger_poster.queries import ChangelogReplica, QueryServer
 from services.ledger_poster.service import build_service
 from services.ledger_poster.settings import LedgerPosterSettings
+
+
+def _with_query_port(bus_settings: BusSettings, settings: LedgerPosterSettings) -> BusSettings:
+    """``LEDGER_POSTER_QUERY_PORT`` (kept for existing deployments) opens the runtime's ops port,
+    which serves the trial balance, unless ``ESB_HTTP_PORT`` is set."""
+    if settings.query_port is None or bus_settings.runtime.http_port is not None:
+        return bus_settings
+    runtime = bus_settings.runtime.model_copy(
+        update={"http_port": settings.query_port, "http_host": settings.query_host}
+    )
+    return bus_settings.model_copy(update={"runtime": runtime})
 
 
 def main() -> None:
@@ -21,25 +30,7 @@ def main() -> None:
         chart = load_chart(settings.chart_path)
     except ChartError as exc:
         raise FatalError(str(exc)) from exc
-    service = build_service(settings, chart)
-    server = None
-    replica = None
-    if settings.query_port is not None:
-        replica = ChangelogReplica(
-            bus_settings.kafka.client_config(),
-            service.changelog_topic(STORE_LEDGER),
-            settings.query_partitions,
-            settings.query_dir / bus_settings.runtime.instance_id,
-        )
-        server = QueryServer(settings.query_host, settings.query_port, chart, replica)
-        server.start()
-    try:
-        run_service(service, bus_settings)
-    finally:
-        if server is not None:
-            server.stop()
-        if replica is not None:
-            replica.close()
+    run_service(build_service(settings, chart), _with_query_port(bus_settings, settings))
 
 
 if __name__ == "__main__":

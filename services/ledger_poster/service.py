@@ -11,6 +11,7 @@ from schemas.payments import PaymentEvent
 from schemas.returns import ReturnEvent
 from services.ledger_poster.chart import Chart
 from services.ledger_poster.handler import STORES, Topics, make_handler
+from services.ledger_poster.queries import ledger_queries
 from services.ledger_poster.reconciliation import SettlementMovement
 from services.ledger_poster.settings import LedgerPosterSettings
 
@@ -62,4 +63,5 @@ def build_service(settings: LedgerPosterSettings, chart: Chart) -> Service:
         occurred_at=lambda value: (
             value.occurred_at if isinstance(value, SettlementMovement) else value.metadata.occurred_at
         ),
+        queries=ledger_queries(chart),
     )

@@ -25,9 +25,7 @@ class LedgerPosterSettings(BaseSettings):
     entries_topic: str = "canonical.journal-entries.v1"
     settlement_topic: str = "ledger-poster.by-settlement-account.repartition"
     reconciliations_topic: str = "canonical.payout-reconciliations.v1"
-    query_port: int | None = Field(default=None, description="trial balance HTTP; None = off")
-    query_host: str = "0.0.0.0"  # noqa: S104 - queried from outside the pod
-    query_partitions: int = Field(
-        default=12, ge=1, description="partitions of the inputs (and the changelog)"
+    query_port: int | None = Field(
+        default=None, description="opens the runtime's ops port (trial balance) when ESB_HTTP_PORT is unset"
     )
-    query_dir: Path = Path(".esb/ledger-query")
+    query_host: str = "0.0.0.0"  # noqa: S104 - queried from outside the pod

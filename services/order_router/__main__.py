@@ -8,8 +8,8 @@ import threading
 from bus.config import BusSettings
 from bus.observability.logging import configure_logging, get_logger
 from bus.runtime import build_runtime
-from services.order_router.handler import build_service, make_handler
-from services.order_router.metrics import RouterMetrics, observed
+from services.order_router.handler import build_service
+from services.order_router.metrics import RouterMetrics
 from services.order_router.rules import load_rules
 from services.order_router.settings import RouterSettings
 
@@ -19,11 +19,8 @@ def main() -> None:
     configure_logging(bus.runtime.log_level, bus.runtime.log_json)
     settings = RouterSettings()
     rules = load_rules(settings.rules_path)  # a broken file stops the process here, with the reasons
-    metrics = RouterMetrics()
-    service = build_service(settings, rules, observed(make_handler(settings, rules), metrics))
+    service = build_service(settings, rules, metrics=[RouterMetrics()])
     runtime = build_runtime(service, bus)
-    for collector in (metrics.routed, metrics.split, metrics.backordered_units, metrics.placed_to_routed):
-        runtime.metrics.registry.register(collector)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

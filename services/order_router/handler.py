@@ -19,7 +19,18 @@ from typing import Any
 
 from bus.errors import DeadLetterError
 from bus.serde import AvroCodec, JsonCodec
-from bus.service import Context, Emit, Event, Handler, Input, Outgoing, Output, Service, StoreSpec
+from bus.service import (
+    Context,
+    Emit,
+    Event,
+    Handler,
+    Input,
+    Outgoing,
+    Output,
+    Service,
+    ServiceMetrics,
+    StoreSpec,
+)
 from schemas.fulfillment.models import FulfillmentOrderEvent
 from schemas.inventory.models import InventoryLevel, ReservationEvent
 from schemas.loader import schema_text
@@ -105,8 +116,13 @@ def _occurred_at(value: Any) -> Any:
     return None if metadata is None else metadata.occurred_at
 
 
-def build_service(settings: RouterSettings, rules: RulesFile, handler: Handler | None = None) -> Service:
-    """``handler`` defaults to :func:`make_handler` (``__main__`` wraps it to observe metrics)."""
+def build_service(
+    settings: RouterSettings,
+    rules: RulesFile,
+    handler: Handler | None = None,
+    metrics: Sequence[ServiceMetrics] = (),
+) -> Service:
+    """``handler`` defaults to :func:`make_handler`; ``metrics`` are observed by the runtime."""
     ttl = settings.request_ttl
     return Service(
         name=settings.service_name,
@@ -127,4 +143,5 @@ def build_service(settings: RouterSettings, rules: RulesFile, handler: Handler |
         handler=handler or make_handler(settings, rules),
         event_id=_event_id,
         occurred_at=_occurred_at,
+        metrics=metrics,
     )

@@ -1,6 +1,7 @@
 """Business metrics of the router, observed from what the handler returns.
 
-Registered into the runtime's Prometheus registry by ``__main__`` (served on ``/metrics``). They
+Declared on the service (``Service(metrics=[RouterMetrics()])``): the runtime registers them on its
+Prometheus registry (served on ``/metrics``) and feeds them what the handler returned. They
 count what the handler *returned*: a batch re-processed after an aborted transaction counts again,
 so read them as rates, not as the ledger (the routed-orders topic is the ledger).
 """
@@ -9,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from bus.service import Context, Emit, Event, Handler, Outgoing
+from bus.service import Emit, Event, Outgoing
 from schemas.orders.models import RoutedOrderEvent
 from services.order_router.records import FIRST_ROUTED
 
-__all__ = ["RouterMetrics", "observed"]
+__all__ = ["RouterMetrics"]
 
 
 class RouterMetrics:
@@ -47,7 +49,13 @@ class RouterMetrics:
             registry=registry,
         )
 
-    def observe(self, outgoing: Sequence[Outgoing]) -> None:
+    def collectors(self) -> Sequence[Any]:
+        return (self.routed, self.split, self.backordered_units, self.placed_to_routed)
+
+    def observe(self, event: Event[Any], outgoing: Sequence[Outgoing], /) -> None:
+        self.observe_outputs(outgoing)
+
+    def observe_outputs(self, outgoing: Sequence[Outgoing]) -> None:
         for item in outgoing:
             if not isinstance(item, Emit) or not isinstance(item.value, RoutedOrderEvent):
                 continue
@@ -61,14 +69,3 @@ class RouterMetrics:
             self.backordered_units.inc(sum(a.quantity for a in routed.allocations if a.location is None))
             seconds = (self._clock() - routed.placed_at).total_seconds()
             self.placed_to_routed.observe(max(seconds, 0.0))
-
-
-def observed(handler: Handler, metrics: RouterMetrics) -> Handler:
-    """``handler`` whose returned outputs also feed ``metrics``; the outputs are unchanged."""
-
-    def handle(event: Event[object], ctx: Context) -> Sequence[Outgoing]:
-        outgoing = handler(event, ctx)
-        metrics.observe(outgoing)
-        return outgoing
-
-    return handle

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from schemas.ids import canonical_id
-from schemas.inventory.models import InventoryLevel
+from schemas.inventory.models import MovementKind, StockMovementEvent
 from schemas.orders.models import FinancialStatus, FulfillmentStatus, OrderEvent
 from services.translator.errors import TranslationError
 from tests.translate_support import avro_roundtrip, conformance, lines_gross, reconciled_total, translate
@@ -95,14 +95,11 @@ def test_items_of_another_order_are_rejected() -> None:
 def test_fba_inventory_payload_golden() -> None:
     raw = conformance("amazon_sp", "notification_FBA_INVENTORY_AVAILABILITY_CHANGES_payload.json")
     events = translate("amazon", "notifications", raw)
-    levels = [
-        (e.sku, e.location, e.on_hand, e.reserved, e.available)
-        for e in events
-        if isinstance(e, InventoryLevel)
-    ]
-    assert levels == [
-        ("SELLERSKU-1", "amazon:fba:ATVPDKIKX0DER", 80, 30, 50),
-        ("SELLERSKU-1", "amazon:fba:A2EUQ1WTGCTBG2", 70, 30, 40),
+    counts = [(e.sku, e.location, e.kind, e.quantity) for e in events if isinstance(e, StockMovementEvent)]
+    # On hand in the fulfillment network: fulfillable (50 / 40) + reserved for orders in process (30).
+    assert counts == [
+        ("SELLERSKU-1", "amazon:fba:ATVPDKIKX0DER", MovementKind.ABSOLUTE_COUNT, 80),
+        ("SELLERSKU-1", "amazon:fba:A2EUQ1WTGCTBG2", MovementKind.ABSOLUTE_COUNT, 70),
     ]
     assert len({e.metadata.event_id for e in events}) == 2
     for event in events:
@@ -121,7 +118,8 @@ def test_fba_inventory_in_its_envelope_takes_the_event_time() -> None:
         "Payload": payload,
     }
     events = translate("amazon", "notifications", json.dumps(envelope).encode())
-    assert [e.as_of for e in events if isinstance(e, InventoryLevel)] == [utc("2020-07-13T19:42:04.284")] * 2
+    occurred = [e.metadata.occurred_at for e in events if isinstance(e, StockMovementEvent)]
+    assert occurred == [utc("2020-07-13T19:42:04.284")] * 2
 
 
 def test_order_change_is_a_documented_rejection() -> None:

@@ -12,7 +12,7 @@ import pytest
 from schemas.customers.models import ConsentState, CustomerChange, CustomerEvent
 from schemas.fulfillment.models import FulfillmentChange, ShipmentEvent, ShipmentStatus
 from schemas.ids import canonical_id
-from schemas.inventory.models import InventoryLevel
+from schemas.inventory.models import MovementKind, StockMovementEvent
 from schemas.orders.models import FinancialStatus, OrderChange, OrderEvent
 from schemas.payments.models import PaymentEvent, PaymentEventKind
 from schemas.returns.models import RestockDecision, ReturnEvent
@@ -306,13 +306,15 @@ def test_customer_golden(
 )
 def test_inventory_level_golden(file: str, location: str, as_of: str) -> None:
     (event,) = translate("shopify", "inventory-levels", conformance("shopify", file))
-    assert isinstance(event, InventoryLevel)
-    assert (event.sku, event.location, event.available, event.as_of) == (
+    assert isinstance(event, StockMovementEvent)
+    assert event.kind is MovementKind.ABSOLUTE_COUNT
+    assert (event.sku, event.location, event.quantity, event.metadata.occurred_at) == (
         "shopify:inventory_item:808950810",
         location,
         6,
         utc(as_of),
     )
+    assert event.movement_id == event.metadata.event_id
     assert avro_roundtrip(event) == event
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from schemas.customers.models import CustomerChange, CustomerEvent
 from schemas.ids import canonical_id
-from schemas.inventory.models import InventoryLevel
+from schemas.inventory.models import MovementKind, StockMovementEvent
 from schemas.orders.models import FinancialStatus, FulfillmentStatus, OrderEvent
 from schemas.returns.models import ReturnEvent
 from services.translator.errors import TranslationError
@@ -130,8 +130,9 @@ def test_product_with_managed_stock_yields_its_count() -> None:
     product = json.loads(conformance("woocommerce", "v3_product_create.json"))
     product.update(manage_stock=True, stock_quantity=7)
     (event,) = translate("woocommerce", "products", json.dumps(product).encode())
-    assert isinstance(event, InventoryLevel)
+    assert isinstance(event, StockMovementEvent)
+    assert event.kind is MovementKind.ABSOLUTE_COUNT
     # sku "" in the sample: the stock position is keyed by the product id instead.
-    assert (event.sku, event.location, event.available) == ("woocommerce:product:794", "woocommerce:acme", 7)
-    assert event.as_of == utc("2017-03-23T20:01:14")
+    assert (event.sku, event.location, event.quantity) == ("woocommerce:product:794", "woocommerce:acme", 7)
+    assert event.metadata.occurred_at == utc("2017-03-23T20:01:14")
     assert avro_roundtrip(event) == event

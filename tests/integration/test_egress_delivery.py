@@ -1,5 +1,6 @@
 """Canonical orders -> egress service -> egress topic -> delivery connector -> a recording HTTP target,
-on the real broker, with the connector killed (SIGKILL) mid-run and a target that answers 429 and 400.
+on the real broker, with the connector killed (SIGKILL) mid-run and a target that answers 429 and 400;
+and two accounts, one throttled, to show a 429 pauses only that account's partitions.
 
 What must hold: every document arrives; duplicates (re-deliveries after the crash or a retry) carry
 the same idempotency key; 429s slow delivery down without losing a document; a 400 validation error
@@ -9,8 +10,10 @@ is dead-lettered with the target's error body.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -26,6 +29,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from schemas.loader import schema_text
 from schemas.orders.models import OrderEvent
+from services.egress import netsuite
 from services.egress.keys import external_id
 from tests import egress_support as samples
 from tests.infra import StackEndpoints
@@ -217,3 +221,88 @@ def _dead_letters(stack: StackEndpoints, topics: dict[str, str]) -> int:
 
 def _logs(folder: Path) -> str:
     return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in folder.glob("*.log"))
+
+
+class TwoAccounts:
+    """Account A answers 429 (``Retry-After: 1``) until every document of account B is delivered."""
+
+    def __init__(self, token_a: str, b_documents: int) -> None:
+        self._token_a = f"Bearer {token_a}"
+        self._b_documents = b_documents
+        self._lock = threading.Lock()
+        self.b_delivered = 0
+        self.a_delivered = 0
+        self.a_delivered_when_b_done: int | None = None
+        self.a_events: list[tuple[float, int]] = []  # (monotonic time, status) of A's requests
+
+    def __call__(self, request: Recorded) -> Answer:
+        with self._lock:
+            if request.headers["Authorization"] == self._token_a:
+                throttled = self.a_delivered_when_b_done is None
+                status = 429 if throttled else 204
+                self.a_events.append((time.monotonic(), status))
+                if throttled:
+                    return Answer(429, b'{"title": "Too Many Requests"}', {"Retry-After": "1"})
+                self.a_delivered += 1
+                return Answer(204, b"")
+            self.b_delivered += 1
+            if self.b_delivered == self._b_documents:
+                self.a_delivered_when_b_done = self.a_delivered
+            return Answer(204, b"")
+
+
+def test_a_throttled_account_pauses_only_its_partitions_and_its_retry_after_is_honoured(
+    stack: StackEndpoints,
+    create_topic: Callable[..., str],
+    unique_name: Callable[[str], str],
+    kafka_admin: AdminClient,
+    tmp_path: Path,
+) -> None:
+    topic = create_topic("egress.netsuite.sales-orders", PARTITIONS)
+    service = unique_name("delivery").replace(".", "-")
+    a_docs, b_docs = 3, 8
+    producer = Producer({"bootstrap.servers": stack.bootstrap_servers})
+    for n in range(a_docs + b_docs):
+        doc = netsuite.sales_order(samples.order_event(name=str(5000 + n)), samples.NETSUITE)
+        headers = dict(doc.headers())
+        if n >= a_docs:  # account B on partitions 1 and 2; account A alone on partition 0
+            headers["esb.egress.account"] = b"7654321"
+        partition = 0 if n < a_docs else 1 + n % 2
+        producer.produce(topic, doc.body, key=b"k", headers=list(headers.items()), partition=partition)
+    assert producer.flush(30) == 0
+
+    with RecordingServer() as server:
+        rule = TwoAccounts("token-a", b_docs)
+        server.rule = rule
+        accounts = {
+            "1234567": {"base_url": server.url, "auth": "bearer", "token": "token-a", "rate_per_second": 50},
+            "7654321": {"base_url": server.url, "auth": "bearer", "token": "token-b", "rate_per_second": 50},
+        }
+        env = service_env(
+            stack,
+            tmp_path / "state",
+            ESB_GUARANTEE="at_least_once",
+            ESB_COMMIT_INTERVAL_MS="200",
+            CONNECTOR_SERVICE_NAME=service,
+            CONNECTOR_TOPICS=json.dumps([topic]),
+            CONNECTOR_ACCOUNTS=json.dumps(accounts),
+            CONNECTOR_BACKOFF_INITIAL_S="0.05",
+        )
+        connector = ServiceProcess("services.connectors", env, tmp_path / "connector.log")
+        with running([connector]):
+            connector.start()
+            assert wait_until(lambda: rule.a_delivered >= a_docs, timeout=120), _logs(tmp_path)
+            assert connector.stop() == 0
+
+    # Every document of B went through while A was still being refused: A's 429s paused A only.
+    assert rule.b_delivered == b_docs
+    assert rule.a_delivered_when_b_done == 0
+    refusals = [at for at, status in rule.a_events if status == 429]
+    assert refusals
+    # After each 429 the next request for A came no sooner than Retry-After (1 s).
+    for (at, status), (next_at, _) in itertools.pairwise(rule.a_events):
+        if status == 429:
+            assert next_at - at >= 1.0, rule.a_events
+    for future in kafka_admin.delete_topics([f"dlq.{service}"]).values():
+        with contextlib.suppress(KafkaException):
+            future.result(timeout=30)

@@ -105,8 +105,15 @@ def names(unique_name: Callable[[str], str], kafka_admin: AdminClient) -> Iterat
 
 
 def _producer(stack: StackEndpoints) -> Producer:
+    # An upstream producer on the bus: the Java-compatible partitioner, like every runtime producer
+    # (the router's own answers, keyed by order id, must land on the order's partition).
     return Producer(
-        {"bootstrap.servers": stack.bootstrap_servers, "linger.ms": 10, "enable.idempotence": True}
+        {
+            "bootstrap.servers": stack.bootstrap_servers,
+            "linger.ms": 10,
+            "enable.idempotence": True,
+            "partitioner": "murmur2_random",
+        }
     )
 
 

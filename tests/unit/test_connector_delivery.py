@@ -10,11 +10,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bus.errors import DeadLetterError, RetryableError
-from bus.service import Event
+from bus.processor import Record
+from bus.sink import Done, Reject, RetryAt
+from services.connectors.backoff import BackoffPolicy, PartitionBackoff
 from services.connectors.classify import Delivered, Rejected, Retry
 from services.connectors.deliver import Deliverer
-from services.connectors.handler import make_handler
+from services.connectors.handler import DeliverySink
 from services.connectors.request import DeliveryRequest
 from services.connectors.settings import AccountSettings, AuthScheme
 from services.connectors.targets import build_request
@@ -150,21 +151,25 @@ def test_secrets_stay_out_of_reprs_and_logs(
     assert TOKEN not in captured.out + captured.err
 
 
-def _event(request: DeliveryRequest, headers: dict[str, bytes]) -> Event[bytes]:
-    return Event(request.body, b"k", "egress.netsuite.sales-orders", 0, 0, 0, headers)
-
-
-def test_runtime_handler_maps_outcomes_to_bus_errors(server: RecordingServer) -> None:
+def test_sink_maps_outcomes_to_done_retry_at_and_reject(server: RecordingServer) -> None:
     doc = netsuite.sales_order(samples.order_event(), samples.NETSUITE)
-    handle = make_handler(Deliverer(_accounts(server.url)))
-    event = _event(_request(doc), dict(doc.headers()))
-    assert handle(event, None) == []  # type: ignore[arg-type]
-    server.script.append(Answer(429, b"{}"))
-    with pytest.raises(RetryableError, match="429"):
-        handle(event, None)  # type: ignore[arg-type]
+    sink = DeliverySink(
+        Deliverer(_accounts(server.url)), PartitionBackoff(BackoffPolicy(0.5, 60)), clock=lambda: 100.0
+    )
+    record = Record("egress.netsuite.sales-orders", 0, 0, b"k", doc.body, list(doc.headers().items()))
+    assert sink.key(record) == "1234567"
+    assert sink.deliver(record) == Done()
+    server.script.append(Answer(429, b"{}", {"Retry-After": "7"}))
+    assert sink.deliver(record) == RetryAt(107.0, account_wide=False)  # Retry-After is the floor
+    server.script.append(Answer(401, b"{}"))
+    retry = sink.deliver(record)
+    assert isinstance(retry, RetryAt)
+    assert retry.account_wide is True
     server.script.append(Answer(400, netsuite_error("USER_ERROR", "Please enter a value for amount.")))
-    with pytest.raises(DeadLetterError, match="Please enter a value for amount"):
-        handle(event, None)  # type: ignore[arg-type]
+    rejected = sink.deliver(record)
+    assert isinstance(rejected, Reject)
+    assert "Please enter a value for amount" in rejected.reason
+    assert isinstance(sink.deliver(Record("t", 0, 1, b"k", b"{}", [])), Reject)  # no egress headers
 
 
 def test_basic_auth_header_is_rfc7617() -> None:

@@ -13,8 +13,12 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry
 
 from bus.errors import DeadLetterError
+from bus.observability.health import Health, HealthServer
+from bus.query import QueryRouter
+from bus.testing import StaticState
 from schemas.common.models import Money, TaxLine
 from schemas.ledger import JournalEntryKind
 from schemas.orders import FulfillmentStatus, Order, OrderChange, OrderEvent, OrderLine, OrderTotals
@@ -31,7 +35,7 @@ from schemas.payments import (
 from schemas.returns import RestockDecision, ReturnChange, ReturnEvent, ReturnLine
 from services.ledger_poster.chart import load_chart
 from services.ledger_poster.handler import STORE_LEDGER
-from services.ledger_poster.queries import QueryServer
+from services.ledger_poster.queries import ledger_queries
 from services.ledger_poster.settings import DEFAULT_CHART
 from tests.unit.ledger_support import TOPICS, Driver, meta, table, usd
 
@@ -313,11 +317,9 @@ def test_trial_balance_over_http_adds_up_the_partitions() -> None:
     feed(driver, order_event())
     feed(driver, payment(PaymentEventKind.CAPTURE, "ch_1", "108.00"))
 
-    class Parts:
-        def values(self, key: str) -> list[Any]:
-            return driver.store_values(STORE_LEDGER, key)
-
-    server = QueryServer("127.0.0.1", 0, driver.chart, Parts())
+    parts = [ctx.state(STORE_LEDGER).data for ctx in driver.partitions]
+    router = QueryRouter(ledger_queries(driver.chart), StaticState({STORE_LEDGER: parts}))
+    server = HealthServer("127.0.0.1", 0, Health(30), CollectorRegistry(), router)
     server.start()
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/trial-balance/US01/2024-03") as response:

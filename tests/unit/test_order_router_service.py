@@ -224,7 +224,7 @@ def test_metrics_count_first_decisions_splits_and_backorders() -> None:
     bus.send_order(order_event("1", [line("1", "A", 2)], change=OrderChange.UPDATED, at_s=5))
     registry = CollectorRegistry()
     metrics = RouterMetrics(registry)
-    metrics.observe([Emit("routed", None, routed) for routed in bus.routed()])
+    metrics.observe_outputs([Emit("routed", None, routed) for routed in bus.routed()])
     assert registry.get_sample_value("order_router_decisions_total", {"event_type": "order.routed"}) == 1
     assert registry.get_sample_value("order_router_decisions_total", {"event_type": "order.rerouted"}) == 1
     assert registry.get_sample_value("order_router_orders_split_total") == 1

@@ -7,17 +7,19 @@ account ``"flaky"`` always fails transiently (it exercises retry-then-dead-lette
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bus.errors import DeadLetterError, RetryableError
+from bus.query import Query, StateSnapshot
 from bus.serde import AvroCodec
 from bus.service import Context, Emit, Event, Handler, Input, Outgoing, Output, Service, StatePut, StoreSpec
 from services.examples.running_total.models import AMOUNT_SCHEMA, TOTAL_SCHEMA, Amount, Total
 
-__all__ = ["RunningTotalSettings", "build_service", "make_handler"]
+__all__ = ["RunningTotalSettings", "build_service", "make_handler", "total_of"]
 
 STORE = "totals"
 
@@ -54,6 +56,12 @@ def make_handler(output_topic: str, flaky_account: str = "flaky") -> Handler:
     return handle
 
 
+def total_of(params: Mapping[str, str], state: StateSnapshot) -> Any:
+    """``GET /totals/{account}``: the account's committed total, or None (404)."""
+    total = state.store(STORE).get(params["account"])
+    return None if total is None else {"account": params["account"], **total}
+
+
 def build_service(settings: RunningTotalSettings) -> Service:
     return Service(
         name=settings.service_name,
@@ -63,4 +71,5 @@ def build_service(settings: RunningTotalSettings) -> Service:
         handler=make_handler(settings.output_topic, settings.flaky_account),
         event_id=lambda value: value.event_id,
         occurred_at=lambda value: value.occurred_at,
+        queries=[Query("/totals/{account}", total_of)],
     )

@@ -18,14 +18,16 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from schemas.base import AvroRecord
-from schemas.common.models import Money
+from schemas.common.models import EventMetadata, Money
 from schemas.ids import canonical_id
+from schemas.inventory.models import MovementKind, StockMovementEvent
 from services.translator.errors import TranslationError
 from services.translator.ingress import IngressRecord
 from services.translator.json_reader import JsonNode, parse_json
 
 __all__ = [
     "Translate",
+    "absolute_count",
     "amount",
     "canonical",
     "change_is_new",
@@ -153,6 +155,26 @@ def per_unit(total: Decimal, units: int) -> Decimal:
 
 def canonical(record: IngressRecord, entity: str, native_id: str) -> UUID:
     return canonical_id(record.system, record.account, entity, native_id)
+
+
+def absolute_count(
+    metadata: EventMetadata, *, sku: str, location: str, on_hand: int, reason: str
+) -> StockMovementEvent:
+    """A source's absolute stock level as the count movement the inventory projector folds.
+
+    Sources report levels (Shopify ``available``, WooCommerce ``stock_quantity``, Amazon FBA
+    quantities); the bus's own levels are the projector's output, so a source level enters as an
+    ``ABSOLUTE_COUNT`` whose movement id is the (deterministic) event id of this delivery.
+    """
+    return StockMovementEvent(
+        metadata=metadata,
+        movement_id=metadata.event_id,
+        kind=MovementKind.ABSOLUTE_COUNT,
+        sku=sku,
+        location=location,
+        quantity=on_hand,
+        reason=reason,
+    )
 
 
 def location_code(system: str, native: str) -> str:

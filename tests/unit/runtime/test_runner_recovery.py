@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import TopicPartition
+from confluent_kafka import KafkaError, TopicPartition
 
 from bus.checkpoint import Checkpoint
 from bus.config import StateBackend
+from bus.dlq import parse_dead_letter
 from bus.errors import FatalError, TransactionError, TxnAction
 from bus.observability.health import Health
 from bus.observability.metrics import Metrics
@@ -120,6 +121,8 @@ class FakeProducer:
 
     def __init__(self, failures: list[TxnAction]) -> None:
         self.failures = failures
+        self.refuse: set[bytes] = set()  # output values the "broker" refuses for good
+        self._refused: dict[tuple[str, int, int], KafkaError] = {}
         self.committed_log: list[OutRecord] = []
         self.committed_offsets: dict[int, int] = {}
         self._pending: list[OutRecord] = []
@@ -140,12 +143,19 @@ class FakeProducer:
         assert not self.in_transaction
         self.in_transaction = True
 
-    def produce(self, record: OutRecord, partition: int | None = None) -> None:
+    def produce(
+        self, record: OutRecord, partition: int | None = None, source: tuple[str, int, int] | None = None
+    ) -> None:
         assert self.in_transaction
+        if record.topic == "out" and record.value in self.refuse and source is not None:
+            self._refused[source] = KafkaError(KafkaError.MSG_SIZE_TOO_LARGE)
         self._pending.append(record)
 
     def flush(self) -> None:
-        return None
+        if self._refused:
+            refused, self._refused = self._refused, {}
+            error = next(iter(refused.values()))
+            raise TransactionError(TxnAction.ABORT, "delivery", error, refused)
 
     def send_offsets(self, offsets: Sequence[TopicPartition], metadata: object) -> None:
         assert metadata == "group-metadata"
@@ -162,6 +172,7 @@ class FakeProducer:
 
     def abort(self) -> None:
         self.calls.append("abort")
+        self._refused.clear()
         self._pending.clear()
         self.in_transaction = False
 
@@ -248,3 +259,24 @@ def test_lost_partitions_abort_the_open_transaction(tmp_path: Path) -> None:
     runner.run(stop)
     assert "abort" in producer.calls
     assert _outputs(producer) == _expected()
+
+
+def test_an_input_whose_output_the_broker_refuses_is_dead_lettered_and_the_partition_goes_on(
+    tmp_path: Path,
+) -> None:
+    runner, _, producer, stop = _runner(tmp_path, [])
+    producer.refuse = {b"0:5", b"1:2"}
+    runner.run(stop)
+
+    outputs = [r.value for r in producer.committed_log if r.topic == "out"]
+    letters = [
+        parse_dead_letter(0, 0, r.key, r.value, r.headers)
+        for r in producer.committed_log
+        if r.topic == "dlq.echo"
+    ]
+    assert sorted(outputs) == sorted(set(_expected()) - producer.refuse)  # everything else exactly once
+    assert sorted((d.source_partition, d.source_offset) for d in letters) == [(0, 5), (1, 2)]
+    assert {d.stage for d in letters} == {"produce"}
+    assert {d.error_class for d in letters} == {"bus.errors.OutputRejectedError"}
+    assert all("MSG_SIZE_TOO_LARGE" in d.error_message for d in letters)
+    assert producer.committed_offsets == {0: 10, 1: 10}

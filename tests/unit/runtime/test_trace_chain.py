@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
+import structlog
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -65,3 +66,33 @@ def test_two_services_share_one_trace() -> None:
     (scaled_record,) = bus.topics["scaled"]
     traceparent = dict(scaled_record.headers)["traceparent"].decode()
     assert traceparent.split("-")[2] == format(send.context.span_id, "016x")
+
+
+def test_without_an_exporter_the_parent_context_is_forwarded_and_logged() -> None:
+    bus = InMemoryBus(tracer_provider=None)  # no OTEL endpoint: no SDK, no spans recorded
+    bus.deploy(
+        build_service(AvroMapSettings(service_name="mapper", input_topic="amounts", output_topic="scaled"))
+    )
+    bus.deploy(
+        Service(
+            name="sink", inputs=[Input("scaled", AvroCodec(Scaled, SCALED_SCHEMA))], outputs=[], handler=_sink
+        )
+    )
+    amount = Amount(event_id="e1", account="a", amount=3, occurred_at=datetime.now(UTC))
+    tracestate = b"vendor=abc,other=1"
+
+    with structlog.testing.capture_logs() as logs:
+        bus.publish(
+            "amounts",
+            bus.encode("amounts", amount),
+            key=b"a",
+            headers=[("traceparent", UPSTREAM_TRACEPARENT), ("tracestate", tracestate)],
+        )
+        bus.publish("amounts", bus.encode("amounts", amount), key=b"b")  # no parent
+
+    first, second = bus.topics["scaled"]
+    assert dict(first.headers)["traceparent"] == UPSTREAM_TRACEPARENT
+    assert dict(first.headers)["tracestate"] == tracestate
+    assert "traceparent" not in dict(second.headers)
+    seen = [entry for entry in logs if entry["event"] == "seen"]
+    assert [entry["trace_id"] for entry in seen] == ["4bf92f3577b34da6a3ce929d0e0e4736", None]

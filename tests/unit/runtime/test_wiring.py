@@ -77,3 +77,20 @@ def test_esb_run_rejects_an_unknown_service() -> None:
     result = CliRunner().invoke(app, ["run", "no_such_service"])
     assert result.exit_code != 0
     assert "no service package services.no_such_service" in result.output
+
+
+def test_clients_pin_the_range_assignor_and_the_java_partitioner() -> None:
+    from bus.clients import consumer_config, producer_config
+
+    consumer = consumer_config(
+        {"bootstrap.servers": "b"},
+        client_id="c",
+        group="g",
+        member="g-0",
+        session_timeout_ms=10_000,
+        max_poll_interval_ms=60_000,
+    )
+    producer = producer_config({"bootstrap.servers": "b"}, {"linger.ms": 5})
+    assert consumer["partition.assignment.strategy"] == "range"
+    assert (consumer["isolation.level"], consumer["group.instance.id"]) == ("read_committed", "g-0")
+    assert (producer["partitioner"], producer["acks"], producer["linger.ms"]) == ("murmur2_random", "all", 5)

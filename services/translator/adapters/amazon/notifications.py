@@ -1,6 +1,6 @@
 """Amazon SP-API notifications (SQS/EventBridge envelope, or the bare ``Payload``).
 
-* ``FBA_INVENTORY_AVAILABILITY_CHANGES`` -> one InventoryLevel per marketplace: Amazon's
+* ``FBA_INVENTORY_AVAILABILITY_CHANGES`` -> one ABSOLUTE_COUNT StockMovementEvent per marketplace: Amazon's
   fulfillment network is the warehouse, so its figures are the level (fulfillable = available,
   reserved = the three reserved buckets, on hand = both). Inbound, unfulfillable and researching
   units are not on hand for selling and have no canonical field.
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from schemas.inventory.models import InventoryLevel
-from services.translator.adapters._common import document, location_code, quantity, route
+from schemas.inventory.models import StockMovementEvent
+from services.translator.adapters._common import absolute_count, document, location_code, quantity, route
 from services.translator.errors import TranslationError
 from services.translator.ingress import IngressRecord
 from services.translator.json_reader import JsonNode
@@ -28,7 +28,7 @@ RESERVED = ("PendingCustomerOrder", "WarehouseTransfer", "WarehouseProcessing")
 
 
 @route
-def translate_notifications(record: IngressRecord) -> Sequence[InventoryLevel]:
+def translate_notifications(record: IngressRecord) -> Sequence[StockMovementEvent]:
     root = document(record)
     if root["NotificationType"].is_absent and root["FulfillmentInventoryByMarketplace"].is_present:
         return _fba_levels(record, root, None, root["SellerId"].opt_text())
@@ -48,7 +48,7 @@ def translate_notifications(record: IngressRecord) -> Sequence[InventoryLevel]:
 
 def _fba_levels(
     record: IngressRecord, payload: JsonNode, event_time: JsonNode | None, seller: str | None
-) -> list[InventoryLevel]:
+) -> list[StockMovementEvent]:
     sku = payload["SKU"].text()
     as_of = (event_time.opt_timestamp() if event_time else None) or record.received_at
     levels = []
@@ -66,15 +66,14 @@ def _fba_levels(
             occurred_at=as_of,
             discriminator=marketplace,
         )
+        # On hand at the fulfillment network: sellable plus what Amazon holds for orders in process.
         levels.append(
-            InventoryLevel(
-                metadata=metadata,
+            absolute_count(
+                metadata,
                 sku=sku,
                 location=location_code(SYSTEM, f"fba:{marketplace}"),
                 on_hand=available + reserved,
-                reserved=reserved,
-                available=available,
-                as_of=as_of,
+                reason="amazon fba fulfillable + reserved",
             )
         )
     return levels

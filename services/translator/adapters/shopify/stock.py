@@ -1,4 +1,4 @@
-"""Shopify inventory levels -> InventoryLevel, fulfillments -> ShipmentEvent.
+"""Shopify inventory levels -> ABSOLUTE_COUNT StockMovementEvent, fulfillments -> ShipmentEvent.
 
 An inventory level names an ``inventory_item_id``, not a SKU or variant; without an enrichment
 step (a ``sku`` field added by the ingester) the stock position is keyed by that item id.
@@ -17,8 +17,9 @@ from schemas.fulfillment.models import (
     ShipmentStatus,
     Tracking,
 )
-from schemas.inventory.models import InventoryLevel
+from schemas.inventory.models import StockMovementEvent
 from services.translator.adapters._common import (
+    absolute_count,
     canonical,
     change_is_new,
     document,
@@ -58,11 +59,11 @@ CARRIER_STATUS = {
 
 
 @route
-def translate_inventory_levels(record: IngressRecord) -> Sequence[InventoryLevel]:
+def translate_inventory_levels(record: IngressRecord) -> Sequence[StockMovementEvent]:
     return [_level(record, node) for node in unwrap(document(record), "inventory_level", "inventory_levels")]
 
 
-def _level(record: IngressRecord, node: JsonNode) -> InventoryLevel:
+def _level(record: IngressRecord, node: JsonNode) -> StockMovementEvent:
     item = node["inventory_item_id"].text()
     location = node["location_id"].text()
     available = quantity(node["available"]) if node["available"].is_present else 0
@@ -75,14 +76,13 @@ def _level(record: IngressRecord, node: JsonNode) -> InventoryLevel:
         native_id=f"{item}@{location}",
         occurred_at=as_of,
     )
-    return InventoryLevel(
-        metadata=metadata,
+    # Shopify's `available` already excludes what its own orders committed: it is the sellable count.
+    return absolute_count(
+        metadata,
         sku=sku,
         location=location_code(SYSTEM, location),
         on_hand=available,
-        reserved=0,
-        available=available,
-        as_of=as_of,
+        reason="shopify available",
     )
 
 

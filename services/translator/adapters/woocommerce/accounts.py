@@ -1,12 +1,13 @@
-"""WooCommerce customers -> CustomerEvent; products -> InventoryLevel (the store's stock count)."""
+"""WooCommerce customers -> CustomerEvent; products -> ABSOLUTE_COUNT StockMovementEvent (the store's stock count)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from schemas.customers.models import CustomerChange, CustomerEvent, SourceCustomer
-from schemas.inventory.models import InventoryLevel
+from schemas.inventory.models import StockMovementEvent
 from services.translator.adapters._common import (
+    absolute_count,
     canonical,
     change_is_new,
     document,
@@ -67,7 +68,7 @@ def _customer_event(record: IngressRecord, node: JsonNode) -> CustomerEvent:
 
 
 @route
-def translate_products(record: IngressRecord) -> Sequence[InventoryLevel]:
+def translate_products(record: IngressRecord) -> Sequence[StockMovementEvent]:
     """A product's stock count; products that do not manage stock (or variable parents, whose
     stock lives on variations) yield no event."""
     return [
@@ -77,7 +78,7 @@ def translate_products(record: IngressRecord) -> Sequence[InventoryLevel]:
     ]
 
 
-def _stock_level(record: IngressRecord, node: JsonNode) -> InventoryLevel | None:
+def _stock_level(record: IngressRecord, node: JsonNode) -> StockMovementEvent | None:
     if not node["manage_stock"].boolean() or node["stock_quantity"].is_absent:
         return None
     native_id = node["id"].text()
@@ -87,12 +88,10 @@ def _stock_level(record: IngressRecord, node: JsonNode) -> InventoryLevel | None
     metadata = event_metadata(
         record, event_type="inventory.level", entity="product", native_id=native_id, occurred_at=as_of
     )
-    return InventoryLevel(
-        metadata=metadata,
+    return absolute_count(
+        metadata,
         sku=item_key(node["sku"].opt_text(), SYSTEM, "product", native_id, node),
         location=location_code(SYSTEM, record.account),  # one stock pool per store
         on_hand=available,
-        reserved=0,
-        available=available,
-        as_of=as_of,
+        reason="woocommerce stock_quantity",
     )
