@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from esb.demo.catalog import LOCATIONS
 from esb.deploy.chart import REPO_ROOT, chart_services
 
 __all__ = ["RECORDING_TARGET", "LocalRun", "ServiceSpec", "bus_services", "local_runs"]
@@ -64,6 +65,10 @@ def local_runs() -> dict[str, LocalRun]:
         # The gateway serves webhooks, health and metrics on one port.
         "gateway": LocalRun(
             ops_port_env="GATEWAY_PORT", ready_path="/health/ready", env={"GATEWAY_HOST": "127.0.0.1"}
+        ),
+        # The demo's warehouses report stock as Magento MSI sources of the same codes.
+        "translator": LocalRun(
+            env={"TRANSLATOR_LOCATIONS": json.dumps({f"magento:{code}": code for code in LOCATIONS})}
         ),
         "inventory-projector": LocalRun(query_port_env="INVENTORY_PROJECTOR_QUERY_PORT"),
         "ledger-poster": LocalRun(query_port_env="LEDGER_POSTER_QUERY_PORT"),

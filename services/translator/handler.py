@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from bus.service import Context, Emit, Event, Handler, Outgoing, StatePut
 from services.translator.ingress import IngressRecord
+from services.translator.locations import relocate
 from services.translator.registry import Translate, adapter_for
 from services.translator.routing import destination_of
 
@@ -20,7 +21,13 @@ __all__ = ["SEEN_STORE", "make_handler"]
 SEEN_STORE = "seen-events"
 
 
-def make_handler(routes: Mapping[tuple[str, str], Translate], topic_prefix: str = "") -> Handler:
+def make_handler(
+    routes: Mapping[tuple[str, str], Translate],
+    topic_prefix: str = "",
+    locations: Mapping[str, str] | None = None,
+) -> Handler:
+    crosswalk = dict(locations or {})
+
     def handle(event: Event[bytes], ctx: Context) -> Sequence[Outgoing]:
         record = IngressRecord.from_kafka(event.value, event.headers, event.topic.removeprefix(topic_prefix))
         dedupe_key = f"{record.system}/{record.account}/{record.provider_event_id}"
@@ -29,7 +36,8 @@ def make_handler(routes: Mapping[tuple[str, str], Translate], topic_prefix: str 
             return []
         translate = adapter_for(record.system, record.entity, routes)
         outgoing: list[Outgoing] = []
-        for canonical in translate(record):
+        for translated in translate(record):
+            canonical = relocate(translated, crosswalk)
             destination = destination_of(canonical)
             outgoing.append(Emit(topic_prefix + destination.topic, destination.key(canonical), canonical))
         ctx.log.info("translated", system=record.system, entity=record.entity, events=len(outgoing))

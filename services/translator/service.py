@@ -30,5 +30,5 @@ def build_service(settings: TranslatorSettings) -> Service:
         inputs=[Input(topic, BytesCodec()) for topic in ingress_topics(settings)],
         outputs=outputs,
         stores=[StoreSpec(SEEN_STORE, ttl=settings.dedupe_ttl)],
-        handler=make_handler(routes, settings.topic_prefix),
+        handler=make_handler(routes, settings.topic_prefix, settings.locations),
     )

@@ -18,6 +18,10 @@ class TranslatorSettings(BaseSettings):
     input_topics: list[str] | None = Field(
         default=None, description="ingress topics to consume; default: one per supported system.entity"
     )
+    locations: dict[str, str] = Field(
+        default_factory=dict,
+        description='source location -> enterprise code, e.g. {"magento:WH-US-EAST": "WH-US-EAST"}',
+    )
     dedupe_ttl: timedelta = Field(
         default=timedelta(days=7), description="how long provider event ids are kept"
     )

@@ -1,4 +1,4 @@
-"""WooCommerce customers -> CustomerEvent; products -> ABSOLUTE_COUNT StockMovementEvent (the store's stock count)."""
+"""WooCommerce customers -> CustomerEvent; products -> ABSOLUTE_COUNT stock movements (store stock)."""
 
 from __future__ import annotations
 
