@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from confluent_kafka import KafkaError
+from opentelemetry import trace
 
 from bus.dlq import build_dead_letter_headers
 from bus.errors import DeadLetterError, Outcome, OutputRejectedError, Source, outcome_of
@@ -164,6 +165,8 @@ class RecordProcessor:
         if value is not None:
             self._observe_end_to_end(record.topic, value)
             event_id = self._service.event_id(value)
+            # Business keys (order id, SKU, golden id) make the trace searchable in Jaeger.
+            trace.get_current_span().set_attributes(self._service.span_attributes(value))
         ctx = _Context(self._service.name, self._readable, self._state, record, event_id)
         attempt = 0
         while True:

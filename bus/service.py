@@ -180,6 +180,8 @@ class Service:
     stores: Sequence[StoreSpec] = ()
     event_id: Callable[[Any], str | None] = field(default=lambda value: None)
     occurred_at: Callable[[Any], datetime | None] = field(default=lambda value: None)
+    # Attributes of the record's process span, e.g. {"esb.order_id": ...}: what an SRE searches by.
+    span_attributes: Callable[[Any], Mapping[str, str]] = field(default=lambda value: {})
     queries: Sequence[Query] = ()  # read-only GET routes over the committed state (bus.query)
     metrics: Sequence[ServiceMetrics] = ()  # the service's own Prometheus metrics
     globals: Sequence[GlobalInput] = ()  # read-only tables every instance holds in full

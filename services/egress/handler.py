@@ -16,6 +16,7 @@ from typing import Any
 from bus.serde import AvroCodec, BytesCodec
 from bus.service import Context, Emit, Event, Handler, Input, Outgoing, Output, Service, StatePut, StoreSpec
 from schemas.base import AvroRecord
+from schemas.business_keys import business_keys
 from schemas.customers.models import GoldenCustomer
 from schemas.fulfillment.models import FulfillmentOrderEvent
 from schemas.inventory.models import InventoryLevel, StockMovementEvent
@@ -204,6 +205,7 @@ def build_service(settings: EgressSettings) -> Service:
         outputs=[Output(topic, BytesCodec()) for topic in egress_topics(settings)],
         stores=[StoreSpec(CONTROL_STORE), StoreSpec(ORDERS_STORE)],
         handler=make_handler(settings),
+        span_attributes=business_keys,
         event_id=lambda value: str(value.metadata.event_id),
         occurred_at=lambda value: value.metadata.occurred_at,
     )

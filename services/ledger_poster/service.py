@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bus.serde import AvroCodec, JsonCodec
 from bus.service import Input, Output, Service, StoreSpec
+from schemas.business_keys import business_keys
 from schemas.ledger import FxRate, JournalEntryEvent, PayoutReconciliationEvent
 from schemas.loader import schema_text
 from schemas.orders import OrderEvent
@@ -57,6 +58,7 @@ def build_service(settings: LedgerPosterSettings, chart: Chart) -> Service:
         ],
         stores=[StoreSpec(name) for name in STORES],
         handler=make_handler(chart, topics),
+        span_attributes=business_keys,
         event_id=lambda value: (
             str(value.entry_id) if isinstance(value, SettlementMovement) else str(value.metadata.event_id)
         ),

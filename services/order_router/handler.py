@@ -31,6 +31,7 @@ from bus.service import (
     ServiceMetrics,
     StoreSpec,
 )
+from schemas.business_keys import business_keys
 from schemas.fulfillment.models import FulfillmentOrderEvent
 from schemas.inventory.models import InventoryLevel, ReservationEvent
 from schemas.loader import schema_text
@@ -141,6 +142,7 @@ def build_service(
         ],
         stores=[StoreSpec(ORDERS), StoreSpec(SKUS), StoreSpec(HOLDS), StoreSpec(REQUESTS, ttl=ttl)],
         handler=handler or make_handler(settings, rules),
+        span_attributes=business_keys,
         event_id=_event_id,
         occurred_at=_occurred_at,
         metrics=metrics,

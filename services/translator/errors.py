@@ -21,7 +21,10 @@ class TranslationError(DeadLetterError):
 
 def _preview(value: object, limit: int = 80) -> str:
     """A short, single-line rendering of the offending value (never the whole payload)."""
-    text = "missing" if value is _MISSING else repr(value)
+    try:
+        text = "missing" if value is _MISSING else repr(value)
+    except RecursionError:  # a hostile, deeply nested payload: say so instead of crashing
+        text = f"a {type(value).__name__} nested too deeply to show"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
