@@ -73,6 +73,29 @@ def create_topics(admin: AdminClient, wanted: list[NewTopic]) -> None:
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise FatalError(f"cannot create {name}: {exc}") from exc
+    _wait_for_leaders(admin, [topic.topic for topic in wanted])
+
+
+def _wait_for_leaders(admin: AdminClient, topics: list[str], timeout_s: float = 30.0) -> None:
+    """Creation returns before every broker knows the new partitions' leaders; reading watermarks
+    (state restore) or producing right away would then fail with UNKNOWN_TOPIC_OR_PART."""
+    deadline = time.monotonic() + timeout_s
+    pending = set(topics)
+    while pending:
+        metadata = admin.list_topics(timeout=10).topics
+        pending = {
+            name
+            for name in pending
+            if name not in metadata
+            or metadata[name].error is not None
+            or not metadata[name].partitions
+            or any(p.leader < 0 for p in metadata[name].partitions.values())
+        }
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            raise FatalError(f"no partition leaders for {sorted(pending)} after {timeout_s:.0f} s")
+        time.sleep(0.2)
 
 
 def _changelog_config(ttl: timedelta | None) -> dict[str, str]:
