@@ -84,7 +84,8 @@ class CustomerSummary(AvroRecord):
 
     order_count: int = Field(description="orders placed, cancelled ones excluded")
     lifetime_value: list[Money] = Field(
-        default_factory=list, description="net order totals (after refunds) per shop currency, sorted by currency"
+        default_factory=list,
+        description="net order totals (after refunds) per shop currency, sorted by currency",
     )
     first_order_at: UtcDatetime | None = None
     last_order_at: UtcDatetime | None = None
@@ -169,7 +170,7 @@ class CustomerMatchReview(AvroRecord):
 
 
 class CustomerStewardCommand(AvroRecord):
-    """Value of ``canonical.customer-steward-commands.v1``: a data steward's merge or split. Key: ``golden_id``.
+    """Value of ``canonical.customer-steward-commands.v1``: a steward's merge or split. Key: ``golden_id``.
 
     MERGE: ``other_golden_ids`` are merged into ``golden_id``. UNMERGE: ``customer_ids`` leave
     ``golden_id`` for a new golden record and are never linked back automatically.

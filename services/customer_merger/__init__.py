@@ -1,0 +1,1 @@
+"""Customer merger: normalise, match, merge and survive source customer records into golden ones."""
