@@ -224,7 +224,8 @@ class RecordProcessor:
                 encoder = self._encoders.get(item.topic)
                 if encoder is None:
                     raise DeadLetterError(f"emit to undeclared output topic {item.topic!r}")
-                value = encoder.encode(item.value, item.topic)
+                # A None value is a tombstone: compacted topics delete the key (erasure, retraction).
+                value = None if item.value is None else encoder.encode(item.value, item.topic)
                 key = item.key.encode() if isinstance(item.key, str) else item.key
                 headers: Headers = list(item.headers.items())
                 with self._tracing.send_span(item.topic, headers):
