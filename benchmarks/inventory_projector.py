@@ -6,9 +6,10 @@
 Needs KAFKA_BOOTSTRAP_SERVERS and SCHEMA_REGISTRY_URL (defaults: the test stack's ports).
 
 - throughput: the input topic is pre-filled with the integration tests' messy feed (late and
-  out-of-order timestamps, 5 % absolute counts, 5 % re-deliveries, 200 SKUs x 5 locations); the
-  projector runs as its own process; movements/s and movements per CPU-second of that process are
-  measured between the first and the last sample of the group's committed offsets.
+  out-of-order timestamps, 5 % absolute counts, 5 % re-deliveries, 200 SKUs x 5 locations), keyed
+  with the runtime's partitioner (``murmur2_random``); the projector runs as its own process;
+  movements/s and movements per CPU-second of that process are measured between the first and
+  the last sample of the group's committed offsets.
 - latency: afterwards, a paced feed (``--rate`` movements/s for ``--latency-seconds``) while the
   projector is caught up; latency = a read_committed reader's receive time of the level minus the
   send time of the movement that caused it (``causation_id``), so it includes the EOS commit wait.

@@ -6,7 +6,7 @@ and forward the level re-keyed by SKU to the internal repartition topic.
 
 Stage 2 (the repartition topic, keyed by SKU): keep every location's level of the SKU together, sum
 the ATP of each channel's locations, subtract the channel buffer and publish, coalesced
-(:mod:`.coalesce`). The SKU store also answers the HTTP ATP queries (:mod:`.queries`).
+(:mod:`.coalesce`). The SKU store also answers the ATP queries the runtime serves (:mod:`.queries`).
 
 Both stages run in the same process and transaction; the repartition topic is co-partitioned with
 the inputs (the runtime requires equal partition counts), so each stage's state stays local.
@@ -50,6 +50,7 @@ from services.inventory_projector.fold import (
     apply_reservation,
     level_of,
 )
+from services.inventory_projector.queries import atp_queries
 from services.inventory_projector.records import (
     AtpUpdate,
     Cause,
@@ -223,7 +224,8 @@ class _Projector:
         known = entry["l"].get(u.location)
         if known is not None and known["rv"] >= u.revision:
             return []  # an older level of this position (replayed repartition record)
-        entry = {"l": dict(entry["l"]), "c": dict(entry["c"])}
+        # "p": the store partition holding the SKU, which the ATP queries report they reflect.
+        entry = {"l": dict(entry["l"]), "c": dict(entry["c"]), "p": event.partition}
         entry["l"][u.location] = {
             "oh": u.on_hand,
             "rs": u.reserved,
@@ -334,6 +336,7 @@ def build_service(settings: ProjectorSettings) -> Service:
             StoreSpec(SKUS),
         ],
         handler=make_handler(settings),
+        queries=atp_queries(SKUS),
         event_id=_event_id,
         occurred_at=_occurred_at,
     )

@@ -57,7 +57,10 @@ class ProjectorSettings(BaseSettings):
     dedupe_ttl_days: int = Field(default=35, ge=1, description="how long a movement id is remembered")
     reservation_ttl_days: int = Field(default=35, ge=1, description="how long a reservation is remembered")
     query_host: str = "0.0.0.0"  # noqa: S104 - queried by other pods
-    query_port: int | None = Field(default=None, description="GET /atp/{sku}[/{location}]; None = off")
+    query_port: int | None = Field(
+        default=None,
+        description="the ops port (GET /atp/...) when ESB_HTTP_PORT is unset; prefer ESB_HTTP_PORT",
+    )
 
     def safety_stock_for(self, sku: str, location: str) -> int:
         specific = self.safety_stock.get(f"{sku}@{location}")

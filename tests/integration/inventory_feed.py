@@ -1,5 +1,7 @@
 """A seeded, messy stream of stock movements for the projector's integration tests and benchmark:
-late and out-of-order timestamps, absolute counts (some stale), re-deliveries of the same movement."""
+late and out-of-order timestamps, absolute counts (some stale), re-deliveries of the same movement.
+
+Keys are partitioned like the runtime's producers do (``murmur2_random``, ``bus.clients``)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from bus.clients import PARTITIONER
 from schemas.common.models import EventMetadata, SourceRef
 from schemas.ids import stock_key
 from schemas.inventory.models import InventoryLevel, MovementKind, ReservationEvent, StockMovementEvent
@@ -62,8 +65,14 @@ class MovementFeed:
         registry = SchemaRegistryClient({"url": self.registry_url})
         schema = schema_text(StockMovementEvent.avro_name())
         self._serialize = AvroSerializer(registry, schema, lambda value, _ctx: value.to_avro())
+        # The runtime's partitioner: a stock position's movements land where its reservations do.
         self._producer = Producer(
-            {"bootstrap.servers": self.bootstrap, "linger.ms": 20, "enable.idempotence": True}
+            {
+                "bootstrap.servers": self.bootstrap,
+                "linger.ms": 20,
+                "enable.idempotence": True,
+                "partitioner": PARTITIONER,
+            }
         )
         self._rng = random.Random(self.seed)
         self._history: list[tuple[bytes, bytes]] = []

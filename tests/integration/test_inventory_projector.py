@@ -10,28 +10,28 @@ the last one of each position is the final level.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from bus.config import BusSettings, KafkaSettings, SchemaRegistrySettings, StateBackend
-from bus.state.backends import open_backend
-from bus.state.restore import RestoreTarget, restore
-from bus.state.store import StorePartition
+from bus.clients import PARTITIONER
+from bus.config import BusSettings, KafkaSettings, SchemaRegistrySettings
 from schemas.common.models import EventMetadata, SourceRef
 from schemas.ids import stock_key
 from schemas.inventory.models import ReservationEvent, ReservationKind
 from services.inventory_projector.handler import SKUS, build_service
-from services.inventory_projector.queries import AtpQueries
 from services.inventory_projector.rebuild import rebuild
 from services.inventory_projector.settings import ProjectorSettings
 from tests.infra import StackEndpoints
@@ -88,8 +88,18 @@ def _settings(name: str, topics: Topics) -> ProjectorSettings:
     return ProjectorSettings(service_name=name, drift_threshold=5, **topics)  # type: ignore[arg-type]
 
 
-def _env(stack: StackEndpoints, state: Path, name: str, topics: Topics) -> dict[str, str]:
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(
+    stack: StackEndpoints, state: Path, name: str, topics: Topics, ops_port: int | None = None
+) -> dict[str, str]:
     extra = {f"INVENTORY_PROJECTOR_{key.upper()}": value for key, value in topics.items()}
+    if ops_port is not None:
+        extra |= {"ESB_HTTP_PORT": str(ops_port), "ESB_HTTP_HOST": "127.0.0.1"}
     return service_env(
         stack,
         state,
@@ -105,38 +115,25 @@ def _levels(stack: StackEndpoints, topic: str) -> Levels:
     return levels_by_position(stack.bootstrap_servers, stack.schema_registry_url, topic, PARTITIONS)
 
 
-class _Stores:
-    def __init__(self, stores: list[StorePartition]) -> None:
-        self._stores = stores
-
-    def partitions(self) -> list[StorePartition]:
-        return self._stores
+def _atp(port: int, sku: str) -> httpx.Response:
+    return httpx.get(f"http://127.0.0.1:{port}/atp/{sku}", timeout=5)
 
 
-def _atp_answers(stack: StackEndpoints, service: str, folder: Path) -> dict[str, tuple[int, int, int, int]]:
-    """``GET /atp/{sku}`` for every SKU of the feed, over the SKU store restored from its changelog."""
-    stores = []
-    for partition in range(PARTITIONS):
-        store = StorePartition(SKUS, partition, open_backend(StateBackend.SQLITE, folder / str(partition)))
-        target = RestoreTarget(store, f"{service}.{SKUS}.changelog")
-        restore({"bootstrap.servers": stack.bootstrap_servers}, f"{service}.check", [target], timeout_s=60)
-        stores.append(store)
-    queries = AtpQueries(_Stores(stores), SKUS)
+def _atp_answers(port: int) -> dict[str, tuple[int, int, int, int]]:
+    """``GET /atp/{sku}`` on the projector's ops port for every SKU of the feed."""
     answers = {}
-    try:
-        for index in range(200):
-            sku = f"SKU-{index:05d}"
-            body = queries.sku(sku)
-            for location, data in (body or {}).get("locations", {}).items():
-                answers[str(stock_key(sku, location))] = (
-                    data["on_hand"],
-                    data["reserved"],
-                    data["available_to_promise"],
-                    data["revision"],
-                )
-    finally:
-        for store in stores:
-            store.close()
+    for index in range(200):
+        sku = f"SKU-{index:05d}"
+        response = _atp(port, sku)
+        if response.status_code != 200:
+            continue
+        for location, data in response.json()["locations"].items():
+            answers[str(stock_key(sku, location))] = (
+                data["on_hand"],
+                data["reserved"],
+                data["available_to_promise"],
+                data["revision"],
+            )
     return answers
 
 
@@ -184,7 +181,9 @@ def test_kill9_during_a_messy_feed_leaves_only_true_levels(
 
 def _reserve(stack: StackEndpoints, topic: str, count: int, seed: int) -> int:
     serialize = reservation_serializer(stack.schema_registry_url)
-    producer = Producer({"bootstrap.servers": stack.bootstrap_servers, "enable.idempotence": True})
+    producer = Producer(
+        {"bootstrap.servers": stack.bootstrap_servers, "enable.idempotence": True, "partitioner": PARTITIONER}
+    )
     rng = random.Random(seed)
     sent = 0
     for index in range(count):
@@ -219,7 +218,8 @@ def test_rebuild_recomputes_the_incremental_levels(
     )
     feed.send(3000)
     reservations = _reserve(stack, topics["reservations_topic"], 300, seed=3)
-    env = _env(stack, tmp_path / "state", service_name, topics)
+    port = _free_port()
+    env = _env(stack, tmp_path / "state", service_name, topics, ops_port=port)
     process = ServiceProcess("services.inventory_projector", env, tmp_path / "log")
     with running([process]):
         process.start()
@@ -227,13 +227,17 @@ def test_rebuild_recomputes_the_incremental_levels(
         _await_inputs(stack, service_name, topics["reservations_topic"], reservations, process)
         incremental = _levels(stack, topics["levels_topic"])
         final = {key: levels[-1] for key, levels in incremental.items()}
-        # Stage 2 follows: the SKU store (what GET /atp answers from) reaches the final levels.
-        checks = iter(range(1000))
-        assert wait_until(
-            lambda: _atp_answers(stack, service_name, tmp_path / f"check-{next(checks)}") == final,
-            timeout=300,
-            interval=2.0,
-        ), "the SKU store did not reach the final levels"
+        # Stage 2 follows: GET /atp on the ops port (the committed SKU store) reaches the final levels.
+        assert wait_until(lambda: _atp_answers(port) == final, timeout=300, interval=2.0), (
+            "GET /atp did not reach the final levels"
+        )
+        answer = _atp(port, "SKU-00000")
+        assert answer.status_code == 200
+        positions = json.loads(answer.headers["ESB-State-Positions"])
+        reflects = answer.json()["reflects"]
+        assert str(reflects["store_partition"]) in positions[SKUS]
+        assert reflects["changelog_offset"] == positions[SKUS][str(reflects["store_partition"])] is not None
+        assert _atp(port, "SKU-99999").status_code == 404
         assert process.stop() == 0
 
     bus = BusSettings(

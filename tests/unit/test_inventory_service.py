@@ -1,36 +1,28 @@
 """The declared service through the runtime's own record path (Avro codecs, mock registry), and the
-ATP queries over its store."""
+ATP queries the runtime serves over its committed SKU store."""
 
 from __future__ import annotations
 
 import json
-import urllib.request
-from collections.abc import Iterator
-from urllib.error import HTTPError
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
-from bus.state.store import StorePartition
-from bus.testing import InMemoryBus
+from bus.config import BusSettings, KafkaSettings, RuntimeSettings, SchemaRegistrySettings
+from bus.query import POSITIONS_HEADER, QueryRouter
+from bus.testing import InMemoryBus, StaticState
 from schemas.ids import stock_key
 from schemas.inventory.models import InventoryLevel, StockMovementEvent
 from schemas.inventory.models import MovementKind as K
+from services.inventory_projector.__main__ import with_query_port
 from services.inventory_projector.handler import SKUS, build_service
-from services.inventory_projector.queries import AtpQueries, QueryServer
-from services.inventory_projector.settings import ChannelConfig
+from services.inventory_projector.settings import ChannelConfig, ProjectorSettings
 from tests.inventory_support import movement, settings
 
 pytestmark = pytest.mark.unit
 
 CONFIG = settings(channels={"web": ChannelConfig(locations=("WH1", "WH2"), buffer=1)}, coalesce_interval_ms=0)
-
-
-class _Source:
-    def __init__(self, store: StorePartition) -> None:
-        self._store = store
-
-    def partitions(self) -> list[StorePartition]:
-        return [self._store]
 
 
 @pytest.fixture
@@ -67,45 +59,98 @@ def test_a_malformed_movement_is_dead_lettered_and_processing_goes_on(bus: InMem
 
 
 @pytest.fixture
-def server(bus: InMemoryBus) -> Iterator[str]:
+def stocked(bus: InMemoryBus) -> InMemoryBus:
     _send(bus, movement(K.RECEIPT, 6, 1, sku="A/1", location="WH1"))
     _send(bus, movement(K.RECEIPT, 2, 2, sku="A/1", location="WH2"))
-    store = bus.state(CONFIG.service_name, SKUS)
-    http = QueryServer("127.0.0.1", 0, AtpQueries(_Source(store), SKUS))
-    http.start()
-    try:
-        yield f"http://127.0.0.1:{http.port}"
-    finally:
-        http.stop()
+    return bus
 
 
-def _get(url: str) -> tuple[int, dict[str, object]]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as reply:  # noqa: S310 - a local test server
-            return reply.status, json.loads(reply.read())
-    except HTTPError as error:
-        return error.code, json.loads(error.read())
+def _get(bus: InMemoryBus, path: str) -> tuple[int, dict[str, Any], Mapping[str, str]]:
+    answer = bus.query(CONFIG.service_name, path)
+    return answer.status, json.loads(answer.body), answer.headers
 
 
-def test_atp_for_a_sku_lists_every_location_with_the_offset_it_reflects(server: str) -> None:
-    status, body = _get(f"{server}/atp/A%2F1")
+def test_atp_for_a_sku_lists_every_location_with_the_offset_it_reflects(stocked: InMemoryBus) -> None:
+    status, body, headers = _get(stocked, "/atp/A%2F1")
     assert status == 200
+    assert body["sku"] == "A/1"
     assert body["available_to_promise"] == 8
     assert body["channels"] == {"web": 7}
-    locations = body["locations"]
-    assert isinstance(locations, dict)
-    assert sorted(locations) == ["WH1", "WH2"]
-    assert locations["WH2"]["reflects"] == {"topic": CONFIG.movements_topic, "partition": 0, "offset": 1}
+    assert sorted(body["locations"]) == ["WH1", "WH2"]
+    assert body["locations"]["WH2"]["reflects"] == {
+        "topic": CONFIG.movements_topic,
+        "partition": 0,
+        "offset": 1,
+    }
+    assert body["reflects"] == {"store_partition": 0, "changelog_offset": None}  # in memory: no changelog
+    assert SKUS in json.loads(headers[POSITIONS_HEADER])
 
 
-def test_atp_for_one_position(server: str) -> None:
-    status, body = _get(f"{server}/atp/A%2F1/WH1")
+def test_atp_for_one_position(stocked: InMemoryBus) -> None:
+    status, body, _ = _get(stocked, "/atp/A%2F1/WH1")
     assert status == 200
     assert (body["on_hand"], body["available_to_promise"], body["revision"]) == (6, 6, 1)
-    assert body["reflects"]["offset"] == 0  # type: ignore[index]
+    assert body["reflects"]["offset"] == 0
+    assert body["reflects"]["store_partition"] == 0
 
 
-def test_unknown_sku_or_location_is_404(server: str) -> None:
-    assert _get(f"{server}/atp/nope")[0] == 404
-    assert _get(f"{server}/atp/A%2F1/WH9")[0] == 404
-    assert _get(f"{server}/levels")[0] == 404
+def test_unknown_sku_or_location_is_404(stocked: InMemoryBus) -> None:
+    assert _get(stocked, "/atp/nope")[0] == 404
+    assert _get(stocked, "/atp/A%2F1/WH9")[0] == 404
+    assert stocked.query(CONFIG.service_name, "/levels").status == 404
+
+
+def _level(atp: int, offset: int) -> dict[str, Any]:
+    return {"oh": atp, "rs": 0, "ss": 0, "atp": atp, "rv": 1, "ao": 0, "src": ["mv", 1, offset]}
+
+
+def test_an_answer_names_the_store_partition_and_changelog_offset_it_reflects() -> None:
+    state = StaticState(
+        {
+            SKUS: [
+                {"B": {"l": {"WH1": _level(1, 3)}, "c": {}, "p": 0}},
+                {"A": {"l": {"WH1": _level(4, 7), "WH2": _level(5, 9)}, "c": {"web": [8, 0, None]}, "p": 1}},
+            ]
+        }
+    )
+    router = QueryRouter(build_service(CONFIG).queries, state)
+
+    def get(path: str) -> tuple[int, dict[str, Any]]:
+        answer = router.answer(path)
+        assert answer is not None, path
+        return answer.status, json.loads(answer.body)
+
+    status, body = get("/atp/A")
+    assert status == 200
+    assert (body["available_to_promise"], body["channels"]) == (9, {"web": 8})
+    assert body["reflects"] == {"store_partition": 1, "changelog_offset": None}
+    status, body = get("/atp/A/WH2")
+    assert status == 200
+    assert body["reflects"] == {
+        "topic": "mv",
+        "partition": 1,
+        "offset": 9,
+        "store_partition": 1,
+        "changelog_offset": None,
+    }
+    status, body = get("/atp/C")
+    assert status == 404
+    assert "[0, 1]" in body["reason"]
+
+
+def _bus(http_port: int | None) -> BusSettings:
+    return BusSettings(
+        kafka=KafkaSettings(bootstrap_servers="k:9092"),
+        schema_registry=SchemaRegistrySettings(url="mock://inventory"),
+        runtime=RuntimeSettings(http_port=http_port),
+    )
+
+
+def test_the_legacy_query_port_opens_the_ops_port_only_when_it_is_unset() -> None:
+    unset = _bus(None)
+    legacy = ProjectorSettings(query_port=8123, query_host="127.0.0.1")
+    opened = with_query_port(unset, legacy)
+    assert (opened.runtime.http_port, opened.runtime.http_host) == (8123, "127.0.0.1")
+    ops = _bus(9000)
+    assert with_query_port(ops, legacy).runtime.http_port == 9000
+    assert with_query_port(unset, ProjectorSettings(query_port=None)).runtime.http_port is None
