@@ -11,6 +11,10 @@ __all__ = ["CANONICAL_NAMESPACE", "canonical_id", "channel_stock_key", "stock_ke
 CANONICAL_NAMESPACE = uuid.UUID("6f1c3f0e-5a7d-5b8e-9c61-3d2f4e8a1b90")
 
 
+class EmptyIdPartError(ValueError):
+    """A part of a canonical id is blank: the source sent an empty id."""
+
+
 def canonical_id(system: str, account: str, entity: str, native_id: str | int) -> uuid.UUID:
     """UUIDv5 of (system, account, entity, native id).
 
@@ -20,7 +24,7 @@ def canonical_id(system: str, account: str, entity: str, native_id: str | int) -
     """
     parts = [system.strip().lower(), account.strip(), entity.strip().lower(), str(native_id).strip()]
     if not all(parts):
-        raise ValueError(f"every part of a canonical id must be non-empty: {parts}")
+        raise EmptyIdPartError(f"every part of a canonical id must be non-empty: {parts}")
     return uuid.uuid5(CANONICAL_NAMESPACE, json.dumps(parts, ensure_ascii=False, separators=(",", ":")))
 
 

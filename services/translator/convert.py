@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from schemas.base import AvroRecord
 from schemas.common.models import Money
-from schemas.ids import canonical_id
+from schemas.ids import EmptyIdPartError, canonical_id
 from services.translator.errors import TranslationError
 from services.translator.ingress import IngressRecord
 
@@ -139,5 +139,7 @@ def guarded(
             ) from error
         except (InvalidOperation, OverflowError) as error:
             raise TranslationError("$", "amounts within decimal(20, 4)", type(error).__name__) from error
+        except EmptyIdPartError as error:
+            raise TranslationError("id", "a non-empty native id", str(error)) from error
 
     return wrapper

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from schemas.base import AvroRecord
 from schemas.common.models import EventMetadata, Money
-from schemas.ids import canonical_id
+from schemas.ids import EmptyIdPartError, canonical_id
 from schemas.inventory.models import MovementKind, StockMovementEvent
 from services.translator.errors import TranslationError
 from services.translator.ingress import IngressRecord
@@ -70,6 +70,8 @@ def route(translate: Translate) -> Translate:
             ) from error
         except RecursionError as error:
             raise TranslationError("$", "JSON nested less deeply", "too deep a nesting") from error
+        except EmptyIdPartError as error:
+            raise TranslationError("id", "a non-empty native id", str(error)) from error
 
     return wrapper
 
