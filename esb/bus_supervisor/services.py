@@ -72,7 +72,7 @@ def local_runs() -> dict[str, LocalRun]:
         ),
         "inventory-projector": LocalRun(query_port_env="INVENTORY_PROJECTOR_QUERY_PORT"),
         "ledger-poster": LocalRun(query_port_env="LEDGER_POSTER_QUERY_PORT"),
-        "customer-merger": LocalRun(query_port_env="CUSTOMER_MERGER_HTTP_PORT"),
+        # customer-merger: both roles in one process, GET /customers/... on its ops port (ESB_HTTP_PORT).
         "egress": LocalRun(
             env={
                 "EGRESS_NETSUITE": json.dumps(_netsuite_target()),

@@ -2,7 +2,10 @@
 
 ``CUSTOMER_MERGER_ROLE`` picks what this process runs: ``forward`` (scale out with the canonical
 partitions), ``match`` (exactly one active instance: the match topic has one partition) or
-``all`` (both in one process, for development and small deployments).
+``all`` (both in one process: development, the local bus, small deployments). The ops port
+(``ESB_HTTP_PORT``: health, readiness, metrics, the ``/customers`` queries of the matcher) is the
+runtime's own with one role, and :class:`~services.customer_merger.ops.JointOpsServer` over both
+runtimes with ``all``.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ import threading
 from bus.config import BusSettings
 from bus.observability.logging import configure_logging, get_logger
 from bus.runtime import Runtime, build_runtime
-from services.customer_merger.handler import STORE, build_forwarder, build_matcher
-from services.customer_merger.queries import CustomerQueries, QueryServer
+from bus.service import Service
+from services.customer_merger.handler import build_forwarder, build_matcher
+from services.customer_merger.ops import JointOpsServer, loopback
 from services.customer_merger.settings import CustomerMergerSettings, Role
 
 
@@ -26,23 +30,18 @@ def main() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    services = []
+    roles: dict[str, Service] = {}
     if settings.role in (Role.FORWARD, Role.ALL):
-        services.append(build_forwarder(settings))
+        roles["forward"] = build_forwarder(settings)
     if settings.role in (Role.MATCH, Role.ALL):
-        services.append(build_matcher(settings))
-    runtimes = [build_runtime(service, bus) for service in services]
-    server = None
-    matcher = runtimes[-1] if settings.role in (Role.MATCH, Role.ALL) else None
-    if settings.http_port is not None and matcher is not None:
-        state = getattr(matcher, "state", None)  # the runtime's store API, where it exposes one
-        if state is None:
-            log.warning("customer queries off: this runtime exposes no state stores", port=settings.http_port)
-        else:
-            server = QueryServer(
-                settings.http_host, settings.http_port, CustomerQueries.from_runtime(state, STORE, settings)
-            )
-            server.start()
+        roles["match"] = build_matcher(settings)
+    # Both roles: one joint ops server on ESB_HTTP_PORT. One role: the runtime's own server is it.
+    joint_port = bus.runtime.http_port if len(roles) > 1 else None
+    each = bus if joint_port is None else loopback(bus)
+    runtimes = {role: build_runtime(service, each) for role, service in roles.items()}
+    ops = None
+    if joint_port is not None:
+        ops = JointOpsServer(bus.runtime.http_host, joint_port, runtimes, runtimes["match"])
     failures: list[BaseException] = []
 
     def run(runtime: Runtime) -> None:
@@ -54,11 +53,13 @@ def main() -> None:
             raise
 
     threads = [
-        threading.Thread(target=run, args=(runtime,), name=service.name)
-        for runtime, service in zip(runtimes, services, strict=True)
+        threading.Thread(target=run, args=(runtime,), name=roles[role].name)
+        for role, runtime in runtimes.items()
     ]
     log.info("starting", role=str(settings.role), guarantee=str(bus.runtime.guarantee))
     try:
+        if ops is not None:
+            ops.start()
         for thread in threads:
             thread.start()
         while any(thread.is_alive() for thread in threads):
@@ -66,8 +67,8 @@ def main() -> None:
                 thread.join(0.5)
     finally:
         stop.set()
-        if server is not None:
-            server.stop()
+        if ops is not None:
+            ops.stop()
     if failures:
         raise SystemExit(f"customer-merger stopped on {type(failures[0]).__name__}")
 

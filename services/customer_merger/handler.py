@@ -13,14 +13,14 @@ outputs and its input offset, so exactly-once holds without any cross-instance c
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from confluent_kafka.schema_registry import SchemaRegistryClient
 from pydantic import ValidationError
 
 from bus.errors import DeadLetterError
-from bus.serde import AvroCodec, BoundCodec, JsonCodec
+from bus.serde import AvroCodec, JsonCodec
 from bus.service import Context, Emit, Event, Handler, Input, Outgoing, Output, Service, StoreSpec
+from schemas.business_keys import business_keys
 from schemas.customers import (
     CrosswalkEntry,
     CustomerEvent,
@@ -37,39 +37,20 @@ from services.customer_merger.engine import MatchEngine
 from services.customer_merger.forward import from_customer, from_erasure, from_order, from_steward
 from services.customer_merger.merge import Ledger
 from services.customer_merger.publish import Publisher
+from services.customer_merger.queries import customer_queries
 from services.customer_merger.records import MatchInput
 from services.customer_merger.settings import CustomerMergerSettings
 
-__all__ = ["STORE", "TombstoneCodec", "build_forwarder", "build_matcher", "forward_handler", "match_handler"]
+__all__ = [
+    "STORE",
+    "build_forwarder",
+    "build_matcher",
+    "forward_handler",
+    "match_handler",
+    "match_span_attributes",
+]
 
 STORE = "merger"
-
-
-class _TombstoneBound:
-    __slots__ = ("_inner",)
-
-    def __init__(self, inner: BoundCodec) -> None:
-        self._inner = inner
-
-    def encode(self, value: Any, topic: str) -> bytes:
-        if value is None:
-            # A null value is a tombstone on a compacted topic. The runtime passes it to the
-            # producer as is; see the README (runtime gap: Emit(value=None) as a tombstone).
-            return cast(bytes, None)
-        return self._inner.encode(value, topic)
-
-    def decode(self, data: bytes, topic: str) -> Any:
-        return self._inner.decode(data, topic)
-
-
-class TombstoneCodec:
-    """An Avro codec whose ``None`` encodes as a Kafka tombstone (compacted outputs)."""
-
-    def __init__(self, inner: AvroCodec) -> None:
-        self._inner = inner
-
-    def bind(self, registry: SchemaRegistryClient | None, *, auto_register: bool) -> BoundCodec:
-        return _TombstoneBound(self._inner.bind(registry, auto_register=auto_register))
 
 
 def _avro(model: Any) -> AvroCodec:
@@ -127,6 +108,12 @@ def match_handler(settings: CustomerMergerSettings) -> Handler:
     return handle
 
 
+def match_span_attributes(item: MatchInput) -> dict[str, str]:
+    """``business_keys`` of a match-topic record: its source customer, order (``item.order``) and
+    steward's golden id; ids only, never personal data."""
+    return {**business_keys(item.record), **business_keys(item)}
+
+
 def build_forwarder(settings: CustomerMergerSettings) -> Service:
     return Service(
         name=f"{settings.service_name}-forward",
@@ -140,6 +127,7 @@ def build_forwarder(settings: CustomerMergerSettings) -> Service:
         handler=forward_handler(settings),
         event_id=lambda value: str(value.metadata.event_id),
         occurred_at=lambda value: value.metadata.occurred_at,
+        span_attributes=business_keys,
     )
 
 
@@ -148,12 +136,14 @@ def build_matcher(settings: CustomerMergerSettings) -> Service:
         name=settings.service_name,
         inputs=[Input(settings.match_topic, JsonCodec(MatchInput))],
         outputs=[
-            Output(settings.golden_topic, TombstoneCodec(_avro(GoldenCustomer))),
-            Output(settings.crosswalk_topic, TombstoneCodec(_avro(CrosswalkEntry))),
+            Output(settings.golden_topic, _avro(GoldenCustomer)),  # compacted: Emit(..., None) deletes
+            Output(settings.crosswalk_topic, _avro(CrosswalkEntry)),
             Output(settings.merges_topic, _avro(CustomerMergeEvent)),
             Output(settings.reviews_topic, _avro(CustomerMatchReview)),
         ],
         stores=[StoreSpec(STORE)],
         handler=match_handler(settings),
         event_id=lambda value: value.event_id,
+        span_attributes=match_span_attributes,
+        queries=customer_queries(settings, STORE),
     )

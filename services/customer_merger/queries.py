@@ -1,25 +1,22 @@
-"""Customer lookups over HTTP, answered from the matcher's committed local store.
+"""Customer lookups, served by the runtime as interactive queries on the matcher's ops port.
 
 - ``GET /customers/{golden_id}`` -> the golden record (survived values, lineage, members with
-  their match evidence, Customer 360 summary);
-- ``GET /customers?email=...`` / ``GET /customers?phone=...`` -> the golden records of the people
-  with that (normalised) email or phone.
+  their match evidence, Customer 360 summary); 404 when there is none;
+- ``GET /customers?email=...`` / ``GET /customers?phone=...`` -> ``{"customers": [...]}``, the
+  golden records of the people with that (normalised) email or phone (an empty list when none).
 
-Only committed state is read (the store's on-disk snapshot, never an open transaction's
-overlay), so an answer never shows something a crash could take back. An erased person is not
-found: erasure deletes every key this module reads.
+The runtime answers from the committed state (``bus.query``: what the last checkpoint wrote, never
+an open transaction's overlay), so an answer never shows something a crash could take back; it
+answers 503 while the store is being restored. An erased person is not found: erasure deletes
+every key this module reads.
 """
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
-from urllib.parse import parse_qs, urlsplit
+from collections.abc import Mapping
+from typing import Any
 
-from bus.state.store import decode_value
+from bus.query import NotFoundError, Query, StateSnapshot
 from services.customer_merger.books import Books, ReadableStore
 from services.customer_merger.golden import summarize, survive
 from services.customer_merger.merge import Effects, Ledger
@@ -27,54 +24,33 @@ from services.customer_merger.normalize import normalize_email, normalize_phone
 from services.customer_merger.records import SourceRecord
 from services.customer_merger.settings import CustomerMergerSettings
 
-__all__ = ["CustomerQueries", "QueryServer", "StoreSource"]
+__all__ = ["CustomerQueries", "customer_queries"]
 
 
-class _Backend(Protocol):
-    def get(self, key: bytes) -> bytes | None: ...
+def customer_queries(settings: CustomerMergerSettings, store: str) -> list[Query]:
+    """The matcher's ``Service(queries=...)`` over its store ``store``."""
 
+    def by_id(params: Mapping[str, str], state: StateSnapshot) -> dict[str, Any] | None:
+        return CustomerQueries(state.store(store), settings).golden(params["golden_id"])
 
-class _Partition(Protocol):
-    @property
-    def name(self) -> str: ...
+    def search(params: Mapping[str, str], state: StateSnapshot) -> dict[str, Any]:
+        queries = CustomerQueries(state.store(store), settings)
+        if "email" in params:
+            return {"customers": queries.by_email(params["email"])}
+        if "phone" in params:
+            return {"customers": queries.by_phone(params["phone"])}
+        raise NotFoundError("use /customers/{golden_id}, /customers?email= or /customers?phone=")
 
-    @property
-    def backend(self) -> _Backend: ...
-
-
-class StoreSource(Protocol):
-    """The store partitions this process holds (``bus.state.StateManager`` is one)."""
-
-    def partitions(self) -> Iterable[_Partition]: ...
-
-
-class _Committed:
-    """The committed snapshot of one store as a read-only key-value view."""
-
-    def __init__(self, source: StoreSource, store: str) -> None:
-        self._source = source
-        self._store = store
-
-    def get(self, key: str, default: Any = None) -> Any:
-        for part in self._source.partitions():
-            if part.name == self._store:
-                raw = part.backend.get(key.encode())
-                if raw is not None:
-                    return decode_value(raw)[0]
-        return default
+    return [Query("/customers/{golden_id}", by_id), Query("/customers", search)]
 
 
 class CustomerQueries:
+    """Lookups over one read-only view of the merger's store."""
+
     def __init__(self, view: ReadableStore, settings: CustomerMergerSettings) -> None:
-        """``view``: committed state (:meth:`from_runtime`), or any ``get(key, default)`` (tests)."""
+        """``view``: the committed store (``StateSnapshot.store``), or any ``get(key, default)``."""
         self._view = view
         self._settings = settings
-
-    @classmethod
-    def from_runtime(
-        cls, source: StoreSource, store: str, settings: CustomerMergerSettings
-    ) -> CustomerQueries:
-        return cls(_Committed(source, store), settings)
 
     def _ledger(self) -> Ledger:
         return Ledger(Books(self._view, "read-only"), Effects())
@@ -133,57 +109,3 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json")
     return value
-
-
-class QueryServer:
-    """A small threaded HTTP server beside the processing loop."""
-
-    def __init__(self, host: str, port: int, queries: CustomerQueries) -> None:
-        class _Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                url = urlsplit(self.path)
-                parts = [part for part in url.path.strip("/").split("/") if part]
-                query = parse_qs(url.query)
-                try:
-                    if parts == ["customers"] and ("email" in query or "phone" in query):
-                        found = (
-                            queries.by_email(query["email"][0])
-                            if "email" in query
-                            else queries.by_phone(query["phone"][0])
-                        )
-                        self._reply(200, {"customers": found})
-                    elif len(parts) == 2 and parts[0] == "customers":
-                        answer = queries.golden(parts[1])
-                        if answer is None:
-                            self._reply(404, {"error": "no such golden customer"})
-                        else:
-                            self._reply(200, answer)
-                    else:
-                        self._reply(404, {"error": "use /customers/{golden_id} or /customers?email=|phone="})
-                except Exception as exc:  # a store closed by a rebalance mid-read: ask again
-                    self._reply(503, {"error": f"store unavailable: {type(exc).__name__}"})
-
-            def _reply(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body, default=str).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer((host, port), _Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="customer-http", daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()

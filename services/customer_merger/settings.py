@@ -145,8 +145,6 @@ class CustomerMergerSettings(BaseSettings):
             "addresses": SurvivorshipRule.MOST_RECENT,
         }
     )
-    http_host: str = "127.0.0.1"
-    http_port: int | None = Field(default=None, description="GET /customers/...; None = off")
 
     @model_validator(mode="after")
     def _known_fields(self) -> Self:

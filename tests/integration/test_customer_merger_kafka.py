@@ -1,5 +1,6 @@
 """The customer merger on the real broker: kill -9 mid-run, then compare with a run from scratch;
-then erase one person and check every compacted output and the query store.
+then erase one person and check every compacted output, the changelog and the ``/customers``
+queries the running service answers on its ops port.
 
 Size: ``CUSTOMER_MERGER_IT_PERSONS`` people (default 4,000: about 10,000 source records, so the test
 stays within a few minutes on a small shared machine). The issue's full size is the same test with
@@ -18,22 +19,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from confluent_kafka import Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from bus.clients import producer_config
 from bus.config import StateBackend
 from bus.state.backends import open_backend
 from bus.state.restore import RestoreTarget, restore
 from bus.state.store import StorePartition
+from esb.bus_supervisor.supervisor import free_port
 from schemas.common.models import EventMetadata, SourceRef
 from schemas.customers import CustomerEvent, ErasureRequest
 from schemas.loader import schema_text
 from schemas.orders.models import OrderEvent
-from services.customer_merger.queries import CustomerQueries
-from services.customer_merger.settings import CustomerMergerSettings
 from tests.customer_data import Population, generate, pair_metrics
 from tests.infra import StackEndpoints
 from tests.integration.runtime.harness import ServiceProcess, committed_total, read_all, running, service_env
@@ -73,9 +75,8 @@ def _produce(stack: StackEndpoints, topics: Topics, population: Population) -> N
             registry, schema_text(OrderEvent.avro_name()), lambda v, _c: v.model_dump()
         ),
     }
-    producer = Producer(
-        {"bootstrap.servers": stack.bootstrap_servers, "linger.ms": 20, "enable.idempotence": True}
-    )
+    # The runtime's partitioner (murmur2_random), as every producer feeding the bus must use.
+    producer = Producer(producer_config({"bootstrap.servers": stack.bootstrap_servers}, {"linger.ms": 20}))
     for event in population.events:
         if isinstance(event, CustomerEvent):
             topic, key = topics.customers, str(event.customer.customer_id)
@@ -92,13 +93,15 @@ def _produce(stack: StackEndpoints, topics: Topics, population: Population) -> N
 
 
 def _env(
-    stack: StackEndpoints, tmp: Path, service: str, topics: Topics, outputs: dict[str, str]
+    stack: StackEndpoints, tmp: Path, service: str, topics: Topics, outputs: dict[str, str], ops_port: int
 ) -> dict[str, str]:
     return service_env(
         stack,
         tmp / "state",
         ESB_INSTANCE_ID="0",
         ESB_STATE_BACKEND="sqlite",
+        ESB_HTTP_HOST="127.0.0.1",
+        ESB_HTTP_PORT=str(ops_port),
         CUSTOMER_MERGER_SERVICE_NAME=service,
         CUSTOMER_MERGER_CUSTOMERS_TOPIC=topics.customers,
         CUSTOMER_MERGER_ORDERS_TOPIC=topics.orders,
@@ -163,14 +166,18 @@ def test_kill9_matches_a_run_from_scratch_and_erasure_leaves_nothing(
     crashed_out = topics.outputs(create_topic)
     first = ServiceProcess(
         "services.customer_merger",
-        _env(stack, tmp_path / "a", crashed, topics, crashed_out),
+        _env(stack, tmp_path / "a", crashed, topics, crashed_out, free_port()),
         tmp_path / "a.log",
     )
     # Run 2: from scratch, never interrupted, on the same inputs.
     clean = unique_name("cm")
     clean_out = topics.outputs(create_topic)
+    ops_port = free_port()
+    ops = f"http://127.0.0.1:{ops_port}"  # the clean run's ops port: health, metrics, /customers
     second = ServiceProcess(
-        "services.customer_merger", _env(stack, tmp_path / "b", clean, topics, clean_out), tmp_path / "b.log"
+        "services.customer_merger",
+        _env(stack, tmp_path / "b", clean, topics, clean_out, ops_port),
+        tmp_path / "b.log",
     )
     rng = random.Random(5)
 
@@ -224,6 +231,15 @@ def test_kill9_matches_a_run_from_scratch_and_erasure_leaves_nothing(
         # Erasure of one person known to several sources, by email, on the clean run.
         victim = _a_merged_golden(from_scratch)
         email = victim["email"]
+        victim_id = str(victim["golden_id"])
+        assert httpx.get(f"{ops}/readyz", timeout=5).status_code == 200  # both roles of the process
+        served = httpx.get(f"{ops}/customers/{victim_id}", timeout=10)
+        assert served.status_code == 200
+        assert {m["customer_id"] for m in served.json()["members"]} == {
+            cid for cid, entry in _latest_crosswalk_before(stack, clean_out).items() if entry == victim_id
+        }
+        by_email = httpx.get(f"{ops}/customers", params={"email": email.upper()}, timeout=10).json()
+        assert victim_id in {c["golden_id"] for c in by_email["customers"]}
         request = ErasureRequest(
             metadata=EventMetadata(
                 event_id=uuid.uuid4(),
@@ -240,7 +256,7 @@ def test_kill9_matches_a_run_from_scratch_and_erasure_leaves_nothing(
         serialize = AvroSerializer(
             registry, schema_text(ErasureRequest.avro_name()), lambda v, _c: v.model_dump()
         )
-        producer = Producer({"bootstrap.servers": bootstrap})
+        producer = Producer(producer_config({"bootstrap.servers": bootstrap}))
         producer.produce(
             topics.erasure,
             serialize(request, SerializationContext(topics.erasure, MessageField.VALUE)),
@@ -248,11 +264,15 @@ def test_kill9_matches_a_run_from_scratch_and_erasure_leaves_nothing(
         )
         assert producer.flush(30) == 0
         _wait(finished(clean, clean_out, erasures=1), second, tmp_path / "b.log", timeout=120)
+        # The running service's queries no longer know the person (committed state, polled: the
+        # store is written to disk right after the commit the wait above saw).
+        erased = _poll_http(lambda: httpx.get(f"{ops}/customers/{victim_id}", timeout=10).status_code == 404)
+        assert erased, "GET /customers/{golden_id} still answers for an erased person"
+        assert httpx.get(f"{ops}/customers", params={"email": email}, timeout=10).json() == {"customers": []}
         assert second.stop() == 0
 
     golden_after = _latest(stack, clean_out["CUSTOMER_MERGER_GOLDEN_TOPIC"])
     crosswalk_after = _latest(stack, clean_out["CUSTOMER_MERGER_CROSSWALK_TOPIC"])
-    victim_id = str(victim["golden_id"])
     member_ids = [
         cid for cid, entry in _latest_crosswalk_before(stack, clean_out).items() if entry == victim_id
     ]
@@ -261,16 +281,23 @@ def test_kill9_matches_a_run_from_scratch_and_erasure_leaves_nothing(
     assert all(crosswalk_after[cid] is None for cid in member_ids)
     assert all(v is None or email != v.get("email") for v in golden_after.values())
 
-    # The query store (the matcher's changelog, restored) no longer knows the person.
+    # The matcher's changelog, restored, keeps no record of the person's sources or golden record.
     store = StorePartition("merger", 0, open_backend(StateBackend.SQLITE, tmp_path / "check"))
     restore(
         {"bootstrap.servers": bootstrap}, "cm-check", [RestoreTarget(store, f"{clean}.merger.changelog")], 60
     )
-    queries = CustomerQueries(store, CustomerMergerSettings())
-    assert queries.golden(victim_id) is None
-    assert queries.by_email(email) == []
+    assert store.backend.get(f"g:{victim_id}".encode()) is None
     assert all(store.backend.get(f"s:{cid}".encode()) is None for cid in member_ids)
     store.close()
+
+
+def _poll_http(check: Callable[[], bool], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
 
 
 def _a_merged_golden(goldens: dict[str, dict[str, Any] | None]) -> dict[str, Any]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -19,7 +21,7 @@ from schemas.customers import (
     SourceCustomer,
 )
 from schemas.ids import canonical_id
-from services.customer_merger.handler import build_forwarder, build_matcher
+from services.customer_merger.handler import STORE, build_forwarder, build_matcher
 from services.customer_merger.settings import CustomerMergerSettings
 
 pytestmark = pytest.mark.unit
@@ -59,8 +61,8 @@ def _send(bus: InMemoryBus, topic: str, key: str, value: object) -> None:
     bus.publish(topic, bus.encode(topic, value), key.encode())
 
 
-def _latest(bus: InMemoryBus, topic: str) -> dict[bytes, object]:
-    latest: dict[bytes, object] = {}
+def _latest(bus: InMemoryBus, topic: str) -> dict[bytes, Any]:
+    latest: dict[bytes, Any] = {}
     for record in bus.topics[topic]:
         assert record.key is not None
         latest[record.key] = None if record.value is None else bus.decode(topic, record.value)
@@ -83,9 +85,9 @@ def test_two_sources_become_one_golden_customer_with_a_crosswalk(bus: InMemoryBu
     assert golden.phone == "+351912345678"
     assert {m.system for m in golden.members} == {"shopify", "netsuite"}
     crosswalk = _latest(bus, S.crosswalk_topic)
-    assert {str(entry.golden_id) for entry in crosswalk.values()} == {str(golden.golden_id)}  # type: ignore[union-attr]
+    assert {str(entry.golden_id) for entry in crosswalk.values()} == {str(golden.golden_id)}
     erp_link = crosswalk[str(erp.customer.customer_id).encode()]
-    assert erp_link.evidence[0].rule == "exact_email"  # type: ignore[union-attr]
+    assert erp_link.evidence[0].rule == "exact_email"
 
 
 def test_unmerge_and_erasure_publish_events_and_tombstones(bus: InMemoryBus) -> None:
@@ -120,38 +122,46 @@ def test_unmerge_and_erasure_publish_events_and_tombstones(bus: InMemoryBus) -> 
     assert store.get("b:e:eve@example.com") is None
 
 
-def test_http_lookups_by_id_email_and_phone() -> None:
-    import json
-    import urllib.request
+def test_lookups_by_id_email_and_phone_are_runtime_queries(bus: InMemoryBus) -> None:
+    shop = _customer("shopify", "1", email="Ana@Example.com", first_name="Ana", last_name="Silva")
+    pos = _customer(
+        "pos", "2", phone="(415) 555-2671", first_name="Ana", last_name="Silva", email="ana@example.com"
+    )
+    for event in (shop, pos):
+        _send(bus, S.customers_topic, str(event.customer.customer_id), event)
 
+    by_phone = bus.query(S.service_name, "/customers?phone=%2B14155552671")
+    assert by_phone.status == 200
+    (found,) = json.loads(by_phone.body)["customers"]
+    assert {m["source"]["system"] for m in found["members"]} == {"shopify", "pos"}
+    assert "ESB-State-Positions" in by_phone.headers
+    by_id = bus.query(S.service_name, f"/customers/{found['golden_id']}")
+    assert by_id.status == 200
+    assert json.loads(by_id.body)["email"] == "ana@example.com"
+    by_email = json.loads(bus.query(S.service_name, "/customers?email=ANA@example.com").body)
+    assert [c["golden_id"] for c in by_email["customers"]] == [found["golden_id"]]
+    assert json.loads(bus.query(S.service_name, "/customers?email=nobody@example.com").body) == {
+        "customers": []
+    }
+    assert bus.query(S.service_name, f"/customers/{uuid.uuid4()}").status == 404
+    assert bus.query(S.service_name, "/customers").status == 404  # neither email nor phone
+
+
+def test_queries_over_a_fixed_committed_state() -> None:
+    from bus.query import QueryRouter
+    from bus.testing import StaticState
     from services.customer_merger.books import Books, MemoryStore
     from services.customer_merger.engine import MatchEngine
     from services.customer_merger.forward import from_customer
-    from services.customer_merger.queries import CustomerQueries, QueryServer
 
     store, engine = MemoryStore(), MatchEngine(S)
-    for event in (
-        _customer("shopify", "1", email="Ana@Example.com", first_name="Ana", last_name="Silva"),
-        _customer(
-            "pos", "2", phone="(415) 555-2671", first_name="Ana", last_name="Silva", email="ana@example.com"
-        ),
-    ):
-        books = Books(store, "merger")
-        engine.apply(from_customer(event, S), books)
-        store.apply(books.changes())
-    server = QueryServer("127.0.0.1", 0, CustomerQueries(store, S))
-    server.start()
-    try:
-        base = f"http://127.0.0.1:{server.port}/customers"
-        with urllib.request.urlopen(f"{base}?phone=%2B14155552671") as response:  # noqa: S310
-            (found,) = json.load(response)["customers"]
-        assert {m["source"]["system"] for m in found["members"]} == {"shopify", "pos"}
-        with urllib.request.urlopen(f"{base}/{found['golden_id']}") as response:  # noqa: S310
-            assert json.load(response)["email"] == "ana@example.com"
-        with urllib.request.urlopen(f"{base}?email=ANA@example.com") as response:  # noqa: S310
-            assert json.load(response)["customers"][0]["golden_id"] == found["golden_id"]
-        with pytest.raises(urllib.error.HTTPError) as missing:
-            urllib.request.urlopen(f"{base}/{uuid.uuid4()}")  # noqa: S310
-        assert missing.value.code == 404
-    finally:
-        server.stop()
+    event = _customer("shopify", "7", email="kim@example.com", first_name="Kim", last_name="Lee")
+    books = Books(store, STORE)
+    engine.apply(from_customer(event, S), books)
+    store.apply(books.changes())
+    router = QueryRouter(build_matcher(S).queries, StaticState({STORE: [store.data]}))
+    answer = router.answer("/customers?email=KIM@example.com")
+    assert answer is not None
+    assert answer.status == 200
+    (golden,) = json.loads(answer.body)["customers"]
+    assert golden["members"][0]["customer_id"] == str(event.customer.customer_id)
