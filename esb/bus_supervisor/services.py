@@ -29,7 +29,6 @@ class LocalRun:
     ops_port_env: str = "ESB_HTTP_PORT"  # the env var that sets its ops (health/metrics) port
     ready_path: str = "/readyz"
     metrics_path: str = "/metrics"
-    query_port_env: str | None = None  # an interactive-query HTTP port, when the service has one
     env: Mapping[str, str] = field(default_factory=dict)  # "$TARGET_URL" = the recording target's URL
 
 
@@ -70,8 +69,6 @@ def local_runs() -> dict[str, LocalRun]:
         "translator": LocalRun(
             env={"TRANSLATOR_LOCATIONS": json.dumps({f"magento:{code}": code for code in LOCATIONS})}
         ),
-        "inventory-projector": LocalRun(query_port_env="INVENTORY_PROJECTOR_QUERY_PORT"),
-        "ledger-poster": LocalRun(query_port_env="LEDGER_POSTER_QUERY_PORT"),
         # customer-merger: both roles in one process, GET /customers/... on its ops port (ESB_HTTP_PORT).
         "egress": LocalRun(
             env={

@@ -83,17 +83,11 @@ class PlannedProcess:
     ops_port_env: str
     ready_path: str
     metrics_path: str
-    query_port: int | None = None
-    query_port_env: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def ops_url(self) -> str:
         return f"http://127.0.0.1:{self.ops_port}"
-
-    @property
-    def query_url(self) -> str | None:
-        return f"http://127.0.0.1:{self.query_port}" if self.query_port else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +171,6 @@ def plan_bus(
                 ops_port_env=local.ops_port_env,
                 ready_path=local.ready_path,
                 metrics_path=local.metrics_path,
-                query_port=port() if local.query_port_env else None,
-                query_port_env=local.query_port_env,
                 extra_env=dict(local.env),
             )
         )
@@ -215,15 +207,11 @@ def process_environment(
         "ESB_INSTANCE_ID": plan.instance_id,
         "ESB_HTTP_HOST": "127.0.0.1",
         "ESB_STATE_DIR": str(layout.state_dir(process.name)),
-        "LEDGER_POSTER_QUERY_DIR": str(layout.state_dir("ledger-query")),
         "PYTHONUNBUFFERED": "1",
         process.ops_port_env: str(process.ops_port),
     }
     if plan.endpoints.otlp_http_endpoint:
         env["OTEL_EXPORTER_OTLP_ENDPOINT"] = plan.endpoints.otlp_http_endpoint
-    if process.query_port_env and process.query_port:
-        env[process.query_port_env] = str(process.query_port)
-        env[process.query_port_env.replace("_PORT", "_HOST")] = "127.0.0.1"
     if process.name == "gateway":
         env |= secrets.gateway_env()
     env |= {name: value.replace("$TARGET_URL", plan.target_url) for name, value in process.extra_env.items()}

@@ -63,9 +63,7 @@ def print_report(layout: BusLayout) -> None:
             view,
             jaeger_url=plan.endpoints.jaeger_query_url,
             target_url=plan.target_url,
-            projector_urls=tuple(u for u in (projector.query_url, projector.ops_url) if u)
-            if projector
-            else (),
+            projector_urls=(projector.ops_url,) if projector else (),
         )
     finally:
         view.close()

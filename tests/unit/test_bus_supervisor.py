@@ -46,7 +46,7 @@ def test_a_service_without_a_package_is_reported_missing_not_started() -> None:
 
 def test_ports_are_distinct_and_the_plan_round_trips(tmp_path: Path) -> None:
     plan = plan_bus(ENDPOINTS, base_port=None, gateway_port=None)
-    ports = [p.ops_port for p in plan.processes] + [p.query_port for p in plan.processes if p.query_port]
+    ports = [p.ops_port for p in plan.processes]
     assert len(ports) == len(set(ports))
     assert BusPlan.from_json(json.loads(json.dumps(plan.to_json()))) == plan
 
