@@ -7,7 +7,7 @@ ESB := $(VENV)/bin/esb
 .DEFAULT_GOAL := help
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed ## Create .venv and install the project with its dev tools
 
@@ -58,7 +58,10 @@ down: install ## Stop the bus's services (if any) and the local stack
 bench: install ## Runtime benchmark: EOS vs at-least-once vs a raw loop (needs the stack; see benchmarks/README.md)
 	$(PY) benchmarks/bench_runtime.py --records 300000
 
+bench-translator: install ## Translator: Shopify order webhooks -> canonical Avro, EOS vs a raw loop (ORDERS; needs the stack)
+	$(PY) benchmarks/translator.py --orders $(or $(ORDERS),30000)
+
 bench-e2e: install ## Whole-bus load: webhook -> canonical / ERP document p50/p99 (RATE, SECONDS; needs the stack)
 	$(PY) benchmarks/e2e_load.py --rate $(or $(RATE),200) --seconds $(or $(SECONDS),30)
 
-.PHONY: help install run demo watch test test-unit lint format up status down bench bench-e2e
+.PHONY: help install run demo watch test test-unit lint format up status down bench bench-translator bench-e2e

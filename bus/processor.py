@@ -166,7 +166,9 @@ class RecordProcessor:
             self._observe_end_to_end(record.topic, value)
             event_id = self._service.event_id(value)
             # Business keys (order id, SKU, golden id) make the trace searchable in Jaeger.
-            trace.get_current_span().set_attributes(self._service.span_attributes(value))
+            span = trace.get_current_span()
+            if span.is_recording():  # tracing off: not even computed
+                span.set_attributes(self._service.span_attributes(value))
         ctx = _Context(self._service.name, self._readable, self._state, record, event_id)
         attempt = 0
         while True:

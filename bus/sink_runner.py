@@ -49,6 +49,7 @@ class _Partition:
     committed: int | None = None
     resume_at: float | None = None  # waiting for a RetryAt deadline
     flow_paused: bool = False
+    counted: int | None = None  # offset last counted in esb_records_in (retries count once)
     attempts: int = 0  # failed attempts of the head record (exceptions only)
     first_failure: datetime | None = None
     error: BaseException | None = None  # what made the head record fail, for its dead letter
@@ -142,10 +143,23 @@ class SinkRunner:
                 continue
             part.buffer.popleft()
             part.record, part.lane = record, lane
-            part.in_flight = self._pool.submit(self._sink.deliver, record)
+            if part.counted != record.offset:
+                part.counted = record.offset
+                self._metrics.runtime.child("records_in", record.topic).inc()
+            part.in_flight = self._pool.submit(self._deliver, record)
             self._lanes[lane] = self._lanes.get(lane, 0) + 1
             self._metrics.in_flight.labels(self._service.name, lane).inc()
             busy += 1
+
+    def _deliver(self, record: Record) -> SinkOutcome:
+        """``Sink.deliver`` in a worker thread, timed like a handler (``esb_handler_seconds``)."""
+        started = time.perf_counter()
+        try:
+            return self._sink.deliver(record)
+        finally:
+            self._metrics.runtime.child("handler_seconds", record.topic).observe(
+                time.perf_counter() - started
+            )
 
     def _complete(self, tp: TP, part: _Partition, *, revoking: bool = False) -> None:
         future, record, lane = part.in_flight, part.record, part.lane
@@ -167,6 +181,7 @@ class SinkRunner:
             self._dead_letter(record, outcome.reason, part)
         else:
             self.delivered += 1
+            self._metrics.runtime.child("records_out", record.topic).inc()
         part.attempts, part.first_failure, part.error = 0, None, None
         part.next_offset = record.offset + 1
 
@@ -248,6 +263,7 @@ class SinkRunner:
             raise FatalError(
                 f"cannot dead-letter {record.topic}[{record.partition}]@{record.offset}: {errors}"
             )
+        self._metrics.runtime.dead_letters.labels(self._service.name, record.topic, "deliver").inc()
         self._log.warning(
             "dead-lettered",
             topic=record.topic,

@@ -45,7 +45,7 @@ def build_sink_runner(service: SinkService, settings: BusSettings) -> tuple[Sink
         service,
         consumer,
         producer,
-        SinkMetrics(service.name, metrics.registry),
+        SinkMetrics(metrics),
         health,
         retry,
         commit_interval_s=rt.commit_interval_ms / 1000,

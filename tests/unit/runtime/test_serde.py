@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+from pydantic import BaseModel
 
 from bus.config import SchemaRegistrySettings
 from bus.errors import FatalError, SerdeError
@@ -56,3 +60,48 @@ def test_json_and_bytes_codecs() -> None:
     assert raw.decode(raw.encode(b"\x01", "t"), "t") == b"\x01"
     with pytest.raises(SerdeError):
         raw.encode("text", "t")
+
+
+class _Inner(BaseModel):
+    a: int
+
+
+class _Nested(BaseModel):
+    inner: _Inner | None = None
+    counts: dict[str, int] | None = None
+    items: list[_Inner | None] = []
+
+
+_NESTED_SCHEMA = json.dumps(
+    {
+        "type": "record",
+        "name": "Nested",
+        "namespace": "test",
+        "fields": [
+            {
+                "name": "inner",
+                "type": [
+                    "null",
+                    {"type": "record", "name": "Inner", "fields": [{"name": "a", "type": "long"}]},
+                ],
+                "default": None,
+            },
+            {"name": "counts", "type": ["null", {"type": "map", "values": "long"}], "default": None},
+            {"name": "items", "type": {"type": "array", "items": ["null", "Inner"]}, "default": []},
+        ],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [_Nested(), _Nested(inner=_Inner(a=1), counts={"k": -128}, items=[_Inner(a=3), None])],
+)
+def test_avro_bytes_are_confluent_kafkas_for_unions_of_records_maps_and_arrays(value: _Nested) -> None:
+    registry = _registry()
+    codec = AvroCodec(_Nested, _NESTED_SCHEMA).bind(registry, auto_register=True)
+    context = SerializationContext("nested", MessageField.VALUE)
+    theirs = AvroSerializer(registry, _NESTED_SCHEMA, lambda v, _ctx: v.model_dump())(value, context)
+
+    assert codec.encode(value, "nested") == theirs
+    assert codec.decode(theirs, "nested") == value

@@ -9,16 +9,18 @@ from typing import Any
 
 import pytest
 from confluent_kafka import TopicPartition
-from prometheus_client import CollectorRegistry
+from prometheus_client import generate_latest
 
 from bus.dlq import parse_dead_letter
 from bus.errors import RetryableError
 from bus.observability.health import Health
+from bus.observability.metrics import Metrics
 from bus.processor import Record
 from bus.retry import RetryPolicy
 from bus.sink import Done, Reject, RetryAt, SinkOutcome, SinkService
 from bus.sink_metrics import SinkMetrics
 from bus.sink_runner import SinkRunner
+from esb.observe.metrics import kpis_from_text
 
 pytestmark = pytest.mark.unit
 
@@ -153,7 +155,11 @@ class ScriptedSink:
 
 
 def _runner(
-    sink: ScriptedSink, consumer: FakeConsumer, clock: Clock, per_lane: int = 4
+    sink: ScriptedSink,
+    consumer: FakeConsumer,
+    clock: Clock,
+    per_lane: int = 4,
+    metrics: Metrics | None = None,
 ) -> tuple[SinkRunner, FakeProducer]:
     producer = FakeProducer()
     service = SinkService("delivery", [TOPIC], sink, max_in_flight_per_key=per_lane, workers=4)
@@ -161,7 +167,7 @@ def _runner(
         service,
         consumer,  # type: ignore[arg-type]
         producer,  # type: ignore[arg-type]
-        SinkMetrics("delivery", CollectorRegistry()),
+        SinkMetrics(metrics or Metrics("delivery")),
         Health(60),
         RetryPolicy(attempts=3, initial_backoff_s=0, max_backoff_s=0),
         commit_interval_s=0,
@@ -265,3 +271,29 @@ def test_revocation_waits_for_in_flight_records_and_commits_them() -> None:
     release.set()
     consumer.callbacks["on_revoke"](consumer, [TopicPartition(TOPIC, 0)])
     assert consumer.committed == {0: 1}
+
+
+def test_records_in_out_latency_and_dead_letters_are_counted_like_the_runtimes() -> None:
+    script: dict[tuple[int, int], list[Callable[[], SinkOutcome]]] = {
+        (0, 1): [lambda: RetryAt(clock.now)],  # delivered on the second attempt
+        (0, 2): [lambda: Reject("HTTP 422")],
+    }
+    sink, consumer, clock, metrics = (
+        ScriptedSink(script),
+        FakeConsumer({0: "A"}, 4),
+        Clock(),
+        Metrics("delivery"),
+    )
+    runner, _ = _runner(sink, consumer, clock, metrics=metrics)
+    _steps(runner, lambda: consumer.committed.get(0) == 4)
+
+    def sample(name: str, **labels: str) -> float | None:
+        return metrics.registry.get_sample_value(name, {"service": "delivery", "topic": TOPIC, **labels})
+
+    assert _of(sink, 0) == [0, 1, 1, 2, 3]
+    assert sample("esb_records_in_total") == 4  # a retried record comes in once
+    assert sample("esb_records_out_total") == 3  # delivered: 0, 1 and 3
+    assert sample("esb_handler_seconds_count") == 5  # every deliver call
+    assert sample("esb_dead_letters_total", stage="deliver") == 1
+    kpis = kpis_from_text(generate_latest(metrics.registry).decode())  # what `esb status` shows
+    assert (kpis.records_in, kpis.records_out, kpis.errors) == (4, 3, 1)

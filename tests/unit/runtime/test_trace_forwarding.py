@@ -1,0 +1,56 @@
+"""With tracing off the incoming trace context is forwarded exactly as OpenTelemetry would do it."""
+
+from __future__ import annotations
+
+import pytest
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from bus.observability.tracing import Headers, Tracing
+
+pytestmark = pytest.mark.unit
+
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+INCOMING: list[Headers] = [
+    [("traceparent", f"00-{TRACE}-00f067aa0ba902b7-01".encode())],
+    [("traceparent", f"00-{TRACE}-00f067aa0ba902b7-00".encode())],
+    [("traceparent", f"00-{TRACE}-00f067aa0ba902b7-03".encode()), ("esb-entity", b"orders")],
+    [("traceparent", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"), ("tracestate", b"a=1,b=2")],
+    [("traceparent", f"01-{TRACE}-00f067aa0ba902b7-01-extra".encode())],
+    [("traceparent", f"00-{TRACE.upper()}-00F067AA0BA902B7-01".encode())],
+    [("traceparent", f"00-{'0' * 32}-00f067aa0ba902b7-01".encode())],
+    [("traceparent", b"garbage")],
+    [
+        ("traceparent", f"00-{TRACE}-00f067aa0ba902b6-01".encode()),
+        ("traceparent", f"00-{TRACE}-aaf067aa0ba902b7-01".encode()),
+    ],
+    [("esb-entity", b"orders")],
+    [],
+]
+
+
+def _opentelemetry(incoming: Headers, out: Headers) -> tuple[Headers, str | None]:
+    """What the OpenTelemetry path gives: the parent's context injected, its trace id."""
+    propagator = TraceContextTextMapPropagator()
+    carrier = {name: value.decode("latin-1") for name, value in incoming}
+    context = propagator.extract(carrier)
+    injected: dict[str, str] = {}
+    propagator.inject(injected, context=context)
+    expected = [(k, v) for k, v in out if k not in injected] + [
+        (k, v.encode("latin-1")) for k, v in injected.items()
+    ]
+    trace_id = injected["traceparent"][3:35] if "traceparent" in injected else None
+    return expected, trace_id
+
+
+@pytest.mark.parametrize("incoming", INCOMING)
+def test_outputs_and_logs_get_the_parent_context_opentelemetry_would_give(incoming: Headers) -> None:
+    tracing = Tracing(None, group="g")
+    out: Headers = [("content-type", b"application/json")]
+    with tracing.process_span("t", 0, 7, b"k", incoming):
+        trace_id = Tracing.current_trace_id()
+        with tracing.send_span("out", out):
+            pass
+    expected, expected_trace_id = _opentelemetry(incoming, [("content-type", b"application/json")])
+    assert sorted(out) == sorted(expected)
+    assert trace_id == expected_trace_id
+    assert Tracing.current_trace_id() is None  # nothing leaks past the record
