@@ -35,6 +35,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from bus.config import SchemaRegistrySettings
 from services.examples.avro_map.service import AMOUNT_SCHEMA, Amount
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +76,7 @@ def _committed(bootstrap: str, group: str, topic: str, partitions: int) -> int:
 
 class Feed:
     def __init__(self, bootstrap: str, registry_url: str, topic: str) -> None:
-        registry = SchemaRegistryClient({"url": registry_url})
+        registry = SchemaRegistryClient(SchemaRegistrySettings(url=registry_url).client_config())
         self.topic = topic
         self.serialize = AvroSerializer(registry, AMOUNT_SCHEMA, lambda v, _c: v.model_dump())
         self.producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
@@ -123,7 +124,7 @@ def _latency_reader(
         }
     )
     consumer.assign([TopicPartition(topic, p, -1) for p in range(partitions)])  # -1: the end
-    decode = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
+    decode = AvroDeserializer(SchemaRegistryClient(SchemaRegistrySettings(url=registry_url).client_config()))
     while not stop.is_set():
         message = consumer.poll(0.1)
         if message is None or message.error():

@@ -47,6 +47,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient  # noqa: E402
 from confluent_kafka.schema_registry.avro import AvroDeserializer  # noqa: E402
 from confluent_kafka.serialization import MessageField, SerializationContext  # noqa: E402
 
+from bus.config import SchemaRegistrySettings  # noqa: E402
 from services.gateway.headers import ingress_headers  # noqa: E402
 from services.translator.routing import DESTINATIONS  # noqa: E402
 
@@ -156,7 +157,14 @@ def _latency_reader(
         }
     )
     consumer.assign([TopicPartition(topic, p, -1) for p in range(args.partitions)])  # -1: the end
-    decode = AvroDeserializer(SchemaRegistryClient({"url": args.registry}))
+    decode = AvroDeserializer(
+        SchemaRegistryClient(
+            {
+                "url": args.registry,
+                "timeout": SchemaRegistrySettings.model_fields["request_timeout_s"].default,
+            }
+        )
+    )
     context = SerializationContext(topic, MessageField.VALUE)
     while not stop.is_set():
         for message in consumer.consume(500, 0.1):

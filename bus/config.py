@@ -105,13 +105,16 @@ class SchemaRegistrySettings(BaseSettings):
     url: str
     basic_auth: SecretStr | None = Field(default=None, description="user:password")
     ssl_ca_location: Path | None = None
+    request_timeout_s: float = Field(default=10.0, gt=0, description="per HTTP request to the registry")
     auto_register: bool = Field(
         default=False, description="register schemas on first use; for development only, never in production"
     )
 
-    def client_config(self) -> dict[str, str]:
+    def client_config(self) -> dict[str, Any]:
         """Configuration for ``confluent_kafka.schema_registry.SchemaRegistryClient``."""
-        config = {"url": self.url}
+        # Without a timeout the client waits forever on a connection the registry never answers;
+        # with one, it retries (max.retries) and then fails loudly.
+        config: dict[str, Any] = {"url": self.url, "timeout": self.request_timeout_s}
         if self.basic_auth is not None:
             config["basic.auth.user.info"] = self.basic_auth.get_secret_value()
         if self.ssl_ca_location is not None:

@@ -6,11 +6,12 @@ under exactly-once a poison record lands in the DLQ exactly once and never stall
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from bus.topic_reader import read_to_end
 
 __all__ = [
     "DLQ_HEADERS",
@@ -123,49 +124,21 @@ def read_dead_letters(
     client_config: Mapping[str, str], service: str, timeout_s: float = 30.0
 ) -> list[DeadLetter]:
     """Every committed dead letter of ``service`` (read_committed, from the beginning)."""
-    from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
-
     topic = f"dlq.{service}"
-    consumer = Consumer(
-        {
-            **client_config,
-            "group.id": f"esb-dlq-reader.{service}",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "isolation.level": "read_committed",
-        }
-    )
     try:
-        metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
-        if metadata is None or metadata.error is not None:
-            raise LookupError(f"no dead-letter topic {topic}")
-        partitions = sorted(metadata.partitions)
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
-        remaining = set(partitions)
-        letters: list[DeadLetter] = []
-        deadline = time.monotonic() + timeout_s
-        while remaining:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"did not reach the end of {topic}")
-            for message in consumer.consume(1000, timeout=0.5):
-                error = message.error()
-                if error is not None:
-                    if error.code() != KafkaError._PARTITION_EOF:
-                        raise KafkaException(error)
-                    remaining.discard(message.partition())
-                    continue
-                letters.append(
-                    parse_dead_letter(
-                        message.partition() or 0,
-                        message.offset() or 0,
-                        message.key(),
-                        message.value(),
-                        _bytes_headers(message.headers()),
-                    )
-                )
-        return letters
-    finally:
-        consumer.close()
+        messages = read_to_end(client_config, topic, f"esb-dlq-reader.{service}", timeout_s)
+    except LookupError:
+        raise LookupError(f"no dead-letter topic {topic}") from None
+    return [
+        parse_dead_letter(
+            message.partition() or 0,
+            message.offset() or 0,
+            message.key(),
+            message.value(),
+            _bytes_headers(message.headers()),
+        )
+        for message in messages
+    ]
 
 
 def matches(letter: DeadLetter, filters: Mapping[str, str]) -> bool:

@@ -19,7 +19,7 @@ import pytest
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from tests.infra import StackEndpoints, provide_stack
+from tests.infra import REGISTRY_TIMEOUT_S, StackEndpoints, provide_stack
 
 
 @pytest.fixture(scope="session")
@@ -69,4 +69,4 @@ def create_topic(kafka_admin: AdminClient, unique_name: Callable[[str], str]) ->
 
 @pytest.fixture(scope="session")
 def schema_registry_conf(stack: StackEndpoints) -> dict[str, str]:
-    return {"url": stack.schema_registry_url}
+    return {"url": stack.schema_registry_url, "timeout": REGISTRY_TIMEOUT_S}

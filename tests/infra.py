@@ -14,9 +14,13 @@ from esb.devstack import stack as devstack
 from esb.devstack.settings import DevStackSettings
 from esb.devstack.stack import StackEndpoints
 
-__all__ = ["StackEndpoints", "local_stack_settings", "provide_stack"]
+__all__ = ["REGISTRY_TIMEOUT_S", "StackEndpoints", "local_stack_settings", "provide_stack"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Registry clients built in tests time out (and retry) like production ones (bus.config): a request
+# the registry never answers fails the test instead of hanging the run.
+REGISTRY_TIMEOUT_S = 10.0
 
 # Test stacks listen on their own ports so they never collide with a developer's `esb dev up`.
 _TEST_PORTS: dict[int, dict[str, int]] = {

@@ -20,8 +20,9 @@ from typing import Any
 
 import httpx
 from confluent_kafka.admin import AdminClient
-from confluent_kafka.schema_registry import SchemaRegistryClient
 
+from bus.config import SchemaRegistrySettings
+from bus.serde import registry_client
 from esb.bus_supervisor.services import RECORDING_TARGET, ServiceSpec, bus_services
 from esb.demo.secrets import DemoSecrets
 from esb.deploy.chart import REPO_ROOT
@@ -187,7 +188,7 @@ def apply_governance(endpoints: StackEndpoints, replication_factor: int = 1) -> 
     problems += [
         f"{s.spec.name}: {'; '.join(s.conflicts)}" for s in states if s.status is TopicStatus.CONFLICT
     ]
-    register_catalog(SchemaRegistryClient({"url": endpoints.schema_registry_url}), catalog)
+    register_catalog(registry_client(SchemaRegistrySettings(url=endpoints.schema_registry_url)), catalog)
     return problems
 
 

@@ -14,10 +14,11 @@ from decimal import Decimal
 
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
-from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from bus.config import SchemaRegistrySettings
+from bus.serde import registry_client
 from schemas.common.models import EventMetadata, SourceRef
 from schemas.ledger.models import FxRate
 from schemas.loader import schema_text
@@ -43,7 +44,7 @@ def publish_rates(
     if topic is None or topic.error is not None:
         return 0
     serializer = AvroSerializer(
-        SchemaRegistryClient({"url": registry_url}),
+        registry_client(SchemaRegistrySettings(url=registry_url)),
         schema_text(FxRate.avro_name()),
         conf={"auto.register.schemas": False, "use.latest.version": True},
     )

@@ -8,9 +8,11 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import AdminClient
-from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
+
+from bus.config import SchemaRegistrySettings
+from bus.serde import registry_client
 
 try:  # confluent-kafka >= 2.x
     from confluent_kafka import ConsumerGroupTopicPartitions
@@ -35,7 +37,7 @@ class KafkaView:
     def __init__(self, bootstrap_servers: str, registry_url: str | None = None) -> None:
         self._config = {"bootstrap.servers": bootstrap_servers}
         self._admin = AdminClient(dict(self._config))
-        self._registry = SchemaRegistryClient({"url": registry_url}) if registry_url else None
+        self._registry = registry_client(SchemaRegistrySettings(url=registry_url)) if registry_url else None
         self._consumer: Consumer | None = None
 
     def _reader(self) -> Consumer:

@@ -15,17 +15,17 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
-import time
 import uuid
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Producer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from bus.config import KafkaSettings
 from bus.observability.redaction import Redactor
+from bus.topic_reader import read_to_end
 
 __all__ = [
     "AUDIT_TOPIC",
@@ -163,36 +163,9 @@ def read_audit(
     librdkafka still looks up the group's coordinator, so the group is the reader's own (named after
     its principal, which the catalog's ACLs grant).
     """
-    consumer = Consumer(
-        {
-            **client_config,
-            "group.id": client_config.get("sasl.username") or "esb-audit-reader",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-        }
-    )
+    group = client_config.get("sasl.username") or "esb-audit-reader"
     try:
-        metadata = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
-        if metadata is None:
-            raise LookupError(f"no audit topic {topic}")
-        if metadata.error is not None:
-            raise KafkaException(metadata.error)
-        partitions = sorted(metadata.partitions)
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
-        remaining = set(partitions)
-        records: list[AuditRecord] = []
-        deadline = time.monotonic() + timeout_s
-        while remaining:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"did not reach the end of {topic}")
-            for message in consumer.consume(500, timeout=0.5):
-                error = message.error()
-                if error is not None:
-                    if error.code() != KafkaError._PARTITION_EOF:
-                        raise KafkaException(error)
-                    remaining.discard(message.partition())
-                    continue
-                records.append(AuditRecord.model_validate(json.loads(message.value() or b"{}")))
-        return records
-    finally:
-        consumer.close()
+        messages = read_to_end(client_config, topic, group, timeout_s)
+    except LookupError:
+        raise LookupError(f"no audit topic {topic}") from None
+    return [AuditRecord.model_validate(json.loads(message.value() or b"{}")) for message in messages]

@@ -23,6 +23,7 @@ from schemas.common.models import EventMetadata, SourceRef
 from schemas.ids import stock_key
 from schemas.inventory.models import InventoryLevel, MovementKind, ReservationEvent, StockMovementEvent
 from schemas.loader import schema_text
+from tests.infra import REGISTRY_TIMEOUT_S
 
 __all__ = ["MovementFeed", "decoder"]
 
@@ -39,7 +40,8 @@ _DELTAS = [
 def decoder(registry_url: str, model: type[Any]) -> Any:
     """Avro bytes -> pydantic model (the registry's schema for the subject)."""
     deserialize = AvroDeserializer(
-        SchemaRegistryClient({"url": registry_url}), schema_text(model.avro_name())
+        SchemaRegistryClient({"url": registry_url, "timeout": REGISTRY_TIMEOUT_S}),
+        schema_text(model.avro_name()),
     )
 
     def decode(data: bytes, topic: str) -> Any:
@@ -62,7 +64,7 @@ class MovementFeed:
     sent_at: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        registry = SchemaRegistryClient({"url": self.registry_url})
+        registry = SchemaRegistryClient({"url": self.registry_url, "timeout": REGISTRY_TIMEOUT_S})
         schema = schema_text(StockMovementEvent.avro_name())
         self._serialize = AvroSerializer(registry, schema, lambda value, _ctx: value.to_avro())
         # The runtime's partitioner: a stock position's movements land where its reservations do.
@@ -146,5 +148,5 @@ def level_decoder(registry_url: str) -> Any:
 
 
 def reservation_serializer(registry_url: str) -> Any:
-    registry = SchemaRegistryClient({"url": registry_url})
+    registry = SchemaRegistryClient({"url": registry_url, "timeout": REGISTRY_TIMEOUT_S})
     return AvroSerializer(registry, schema_text(ReservationEvent.avro_name()), lambda v, _c: v.to_avro())

@@ -37,7 +37,7 @@ from schemas.customers import CustomerEvent, ErasureRequest
 from schemas.loader import schema_text
 from schemas.orders.models import OrderEvent
 from tests.customer_data import Population, generate, pair_metrics
-from tests.infra import StackEndpoints
+from tests.infra import REGISTRY_TIMEOUT_S, StackEndpoints
 from tests.integration.runtime.harness import ServiceProcess, committed_total, read_all, running, service_env
 
 pytestmark = pytest.mark.integration
@@ -66,7 +66,7 @@ class Topics:
 
 
 def _produce(stack: StackEndpoints, topics: Topics, population: Population) -> None:
-    registry = SchemaRegistryClient({"url": stack.schema_registry_url})
+    registry = SchemaRegistryClient({"url": stack.schema_registry_url, "timeout": REGISTRY_TIMEOUT_S})
     serializers = {
         CustomerEvent: AvroSerializer(
             registry, schema_text(CustomerEvent.avro_name()), lambda v, _c: v.model_dump()
@@ -124,7 +124,9 @@ def _wait(predicate: Callable[[], bool], process: ServiceProcess, log: Path, tim
 
 
 def _latest(stack: StackEndpoints, topic: str) -> dict[str, dict[str, Any] | None]:
-    decode = AvroDeserializer(SchemaRegistryClient({"url": stack.schema_registry_url}))
+    decode = AvroDeserializer(
+        SchemaRegistryClient({"url": stack.schema_registry_url, "timeout": REGISTRY_TIMEOUT_S})
+    )
     latest: dict[str, dict[str, Any] | None] = {}
     for message in read_all(stack.bootstrap_servers, topic, PARTITIONS, timeout=120):
         value = message.value()
@@ -252,7 +254,7 @@ def test_kill9_matches_a_run_from_scratch_and_erasure_leaves_nothing(
             email=email,
             requested_at=datetime.now(UTC),
         )
-        registry = SchemaRegistryClient({"url": stack.schema_registry_url})
+        registry = SchemaRegistryClient({"url": stack.schema_registry_url, "timeout": REGISTRY_TIMEOUT_S})
         serialize = AvroSerializer(
             registry, schema_text(ErasureRequest.avro_name()), lambda v, _c: v.model_dump()
         )
@@ -309,7 +311,9 @@ def _a_merged_golden(goldens: dict[str, dict[str, Any] | None]) -> dict[str, Any
 
 def _latest_crosswalk_before(stack: StackEndpoints, outputs: dict[str, str]) -> dict[str, str]:
     """Every source id the crosswalk ever linked, with the golden id it was last linked to."""
-    decode = AvroDeserializer(SchemaRegistryClient({"url": stack.schema_registry_url}))
+    decode = AvroDeserializer(
+        SchemaRegistryClient({"url": stack.schema_registry_url, "timeout": REGISTRY_TIMEOUT_S})
+    )
     topic = outputs["CUSTOMER_MERGER_CROSSWALK_TOPIC"]
     linked: dict[str, str] = {}
     for message in read_all(stack.bootstrap_servers, topic, PARTITIONS, timeout=120):

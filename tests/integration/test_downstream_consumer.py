@@ -29,7 +29,7 @@ from schemas.events import event_model
 from schemas.loader import schema_text
 from tests.canonical_samples import sample_order_event
 from tests.canonical_strategies import model_strategy
-from tests.infra import StackEndpoints
+from tests.infra import REGISTRY_TIMEOUT_S, StackEndpoints
 
 pytestmark = pytest.mark.integration
 
@@ -87,7 +87,9 @@ def _produce_all(stack: StackEndpoints, catalog: Catalog, registry: SchemaRegist
 
 def _consume_all(stack: StackEndpoints, topics: list[str], group: str) -> dict[str, Any]:
     """Exactly what a downstream team writes: a consumer, the registry URL, AvroDeserializer."""
-    deserializer = AvroDeserializer(SchemaRegistryClient({"url": stack.schema_registry_url}))
+    deserializer = AvroDeserializer(
+        SchemaRegistryClient({"url": stack.schema_registry_url, "timeout": REGISTRY_TIMEOUT_S})
+    )
     consumer = Consumer(
         {"bootstrap.servers": stack.bootstrap_servers, "group.id": group, "auto.offset.reset": "earliest"}
     )

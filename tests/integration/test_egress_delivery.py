@@ -32,7 +32,7 @@ from schemas.orders.models import OrderEvent
 from services.egress import netsuite
 from services.egress.keys import external_id
 from tests import egress_support as samples
-from tests.infra import StackEndpoints
+from tests.infra import REGISTRY_TIMEOUT_S, StackEndpoints
 from tests.integration.runtime.harness import ServiceProcess, running, service_env, wait_until
 from tests.recording_server import Answer, Recorded, RecordingServer, netsuite_error
 
@@ -72,7 +72,7 @@ def topics(kafka_admin: AdminClient, unique_name: Callable[[str], str]) -> Itera
 
 
 def _produce_orders(stack: StackEndpoints, topic: str) -> list[OrderEvent]:
-    registry = SchemaRegistryClient({"url": stack.schema_registry_url})
+    registry = SchemaRegistryClient({"url": stack.schema_registry_url, "timeout": REGISTRY_TIMEOUT_S})
     serialize = AvroSerializer(registry, schema_text(OrderEvent.avro_name()), lambda v, _ctx: v.to_avro())
     producer = Producer({"bootstrap.servers": stack.bootstrap_servers, "enable.idempotence": True})
     events = [samples.order_event(name=str(450789469 + n)) for n in range(ORDERS)]

@@ -37,7 +37,7 @@ from schemas.loader import schema_text
 from schemas.payments import PaymentEvent, PaymentEventKind, PayoutDetails
 from services.ledger_poster.handler import STORE_LEDGER, STORES
 from services.ledger_poster.trial_balance import combine, tb_key
-from tests.infra import StackEndpoints
+from tests.infra import REGISTRY_TIMEOUT_S, StackEndpoints
 from tests.integration.runtime.harness import (
     ServiceProcess,
     committed_total,
@@ -59,7 +59,9 @@ RATES = {"USD": "1.0871", "GBP": "0.8564", "JPY": "162.37"}
 
 class _Feed:
     def __init__(self, stack: StackEndpoints) -> None:
-        self._registry = SchemaRegistryClient({"url": stack.schema_registry_url})
+        self._registry = SchemaRegistryClient(
+            {"url": stack.schema_registry_url, "timeout": REGISTRY_TIMEOUT_S}
+        )
         self._serializers: dict[type[AvroRecord], AvroSerializer] = {}
         self._producer = Producer({"bootstrap.servers": stack.bootstrap_servers, "enable.idempotence": True})
 
@@ -90,7 +92,7 @@ def _free_port() -> int:
 
 
 def _decode(stack: StackEndpoints, model: type[AvroRecord], topic: str) -> list[Any]:
-    registry = SchemaRegistryClient({"url": stack.schema_registry_url})
+    registry = SchemaRegistryClient({"url": stack.schema_registry_url, "timeout": REGISTRY_TIMEOUT_S})
     decoder = AvroDeserializer(registry, schema_text(model.avro_name()), lambda d, _ctx: model.from_avro(d))
     return [
         decoder(m.value(), SerializationContext(topic, MessageField.VALUE))

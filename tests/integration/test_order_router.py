@@ -36,7 +36,7 @@ from schemas.inventory.models import (
 )
 from schemas.loader import schema_text
 from schemas.orders.models import RoutedOrderEvent, RoutingStatus
-from tests.infra import StackEndpoints
+from tests.infra import REGISTRY_TIMEOUT_S, StackEndpoints
 from tests.integration.inventory_feed import decoder
 from tests.integration.runtime.harness import (
     ServiceProcess,
@@ -118,7 +118,7 @@ def _producer(stack: StackEndpoints) -> Producer:
 
 
 def _serializer(stack: StackEndpoints, model: Any) -> AvroSerializer:
-    registry = SchemaRegistryClient({"url": stack.schema_registry_url})
+    registry = SchemaRegistryClient({"url": stack.schema_registry_url, "timeout": REGISTRY_TIMEOUT_S})
     return AvroSerializer(registry, schema_text(model.avro_name()), lambda value, _ctx: value.to_avro())
 
 

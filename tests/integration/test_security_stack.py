@@ -49,7 +49,7 @@ from esb.security.audit import AUDIT_TOPIC, AuditAction, read_audit
 from esb.security.cli import acls_app
 from services.examples.running_total.models import AMOUNT_SCHEMA, TOTAL_SCHEMA, Amount
 from tests.gateway_support import shopify_headers
-from tests.infra import REPO_ROOT, StackEndpoints
+from tests.infra import REGISTRY_TIMEOUT_S, REPO_ROOT, StackEndpoints
 from tests.integration import secure_flow_service as flow
 
 pytestmark = pytest.mark.integration
@@ -439,7 +439,7 @@ def test_full_flow_over_sasl_ssl_with_own_principals_and_no_secret_or_card_anywh
         assert response.status_code == 200, response.text
 
         # 2. Amounts from the feeder principal, Avro via the registry.
-        registry = SchemaRegistryClient({"url": registry_url})
+        registry = SchemaRegistryClient({"url": registry_url, "timeout": REGISTRY_TIMEOUT_S})
         serialize = AvroSerializer(registry, AMOUNT_SCHEMA, lambda value, _ctx: value.model_dump())
         feeder = Producer({**granted.config("feeder"), "enable.idempotence": True, "acks": "all"})
         for value in (5, 7, 11):

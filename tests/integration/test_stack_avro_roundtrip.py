@@ -12,7 +12,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from tests.infra import StackEndpoints
+from tests.infra import REGISTRY_TIMEOUT_S, StackEndpoints
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ def test_avro_record_round_trips_in_confluent_wire_format(
     stack: StackEndpoints, create_topic: Callable[..., str], unique_name: Callable[[str], str]
 ) -> None:
     topic = create_topic("avro-roundtrip", partitions=1)
-    registry = SchemaRegistryClient({"url": stack.schema_registry_url})
+    registry = SchemaRegistryClient({"url": stack.schema_registry_url, "timeout": REGISTRY_TIMEOUT_S})
     serializer = AvroSerializer(registry, _SCHEMA)
     value = {"order_id": "ord-1", "amount": Decimal("598.9400"), "currency": "USD"}
     payload = serializer(value, SerializationContext(topic, MessageField.VALUE))

@@ -28,7 +28,7 @@ from services.translator.routing import DESTINATIONS
 from services.translator.service import build_service
 from services.translator.settings import TranslatorSettings
 from tests.gateway_support import CONFORMANCE, shopify_headers
-from tests.infra import StackEndpoints
+from tests.infra import REGISTRY_TIMEOUT_S, StackEndpoints
 from tests.integration.test_gateway_kafka import SHOP, gateway_settings, post_all, read_all, stripe_request
 
 pytestmark = pytest.mark.integration
@@ -51,7 +51,9 @@ def prefix(kafka_admin: AdminClient) -> Iterator[str]:
 
 
 def _decode(stack: StackEndpoints, topic: str, messages: list[Any]) -> list[dict[str, Any]]:
-    deserializer = AvroDeserializer(SchemaRegistryClient({"url": stack.schema_registry_url}))
+    deserializer = AvroDeserializer(
+        SchemaRegistryClient({"url": stack.schema_registry_url, "timeout": REGISTRY_TIMEOUT_S})
+    )
     return [deserializer(m.value(), SerializationContext(topic, MessageField.VALUE)) for m in messages]
 
 

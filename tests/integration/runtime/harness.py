@@ -23,7 +23,7 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from services.examples.running_total.models import AMOUNT_SCHEMA, TOTAL_SCHEMA, Amount
-from tests.infra import REPO_ROOT, StackEndpoints
+from tests.infra import REGISTRY_TIMEOUT_S, REPO_ROOT, StackEndpoints
 
 __all__ = [
     "AmountFeed",
@@ -49,7 +49,9 @@ class AmountFeed:
     poison: list[bytes] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        registry = SchemaRegistryClient({"url": self.stack.schema_registry_url})
+        registry = SchemaRegistryClient(
+            {"url": self.stack.schema_registry_url, "timeout": REGISTRY_TIMEOUT_S}
+        )
         self._serialize = AvroSerializer(registry, AMOUNT_SCHEMA, lambda value, _ctx: value.model_dump())
         self._producer = Producer(
             {"bootstrap.servers": self.stack.bootstrap_servers, "linger.ms": 20, "enable.idempotence": True}
@@ -210,7 +212,7 @@ def read_all(bootstrap: str, topic: str, partitions: int, timeout: float = 60.0)
 
 
 def total_decoder(stack: StackEndpoints) -> Any:
-    registry = SchemaRegistryClient({"url": stack.schema_registry_url})
+    registry = SchemaRegistryClient({"url": stack.schema_registry_url, "timeout": REGISTRY_TIMEOUT_S})
     return AvroDeserializer(registry, TOTAL_SCHEMA)
 
 
