@@ -24,54 +24,22 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
-from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
-from confluent_kafka.serialization import MessageField, SerializationContext
-
-from bus.config import SchemaRegistrySettings
-from services.examples.avro_map.service import AMOUNT_SCHEMA, Amount
-
 ROOT = Path(__file__).resolve().parent.parent
-_TICK = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, str(ROOT))  # benchmarks.measure is shared by the benchmark scripts
 
+from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+from confluent_kafka.schema_registry import SchemaRegistryClient  # noqa: E402
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer  # noqa: E402
+from confluent_kafka.serialization import MessageField, SerializationContext  # noqa: E402
 
-@dataclass
-class Result:
-    mode: str
-    records: int
-    seconds: float
-    cpu_seconds: float
-    p50_ms: float
-    p99_ms: float
-
-    @property
-    def rate(self) -> float:
-        return self.records / self.seconds
-
-    @property
-    def per_cpu(self) -> float:
-        return self.records / self.cpu_seconds
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
-
-
-def _committed(bootstrap: str, group: str, topic: str, partitions: int) -> int:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
-    try:
-        tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
-        return sum(max(tp.offset, 0) for tp in tps)
-    finally:
-        consumer.close()
+from benchmarks.measure import Result, committed, cpu_seconds  # noqa: E402
+from bus.config import SchemaRegistrySettings  # noqa: E402
+from services.examples.avro_map.service import AMOUNT_SCHEMA, Amount  # noqa: E402
 
 
 class Feed:
@@ -171,8 +139,8 @@ def run_mode(
     try:
         samples: list[tuple[float, float, int]] = []
         while True:
-            done = _committed(args.bootstrap, group, source, partitions)
-            samples.append((time.monotonic(), _cpu_seconds(process.pid), done))
+            done = committed(args.bootstrap, group, source, partitions)
+            samples.append((time.monotonic(), cpu_seconds(process.pid), done))
             if done >= args.records:
                 break
             if process.poll() is not None:
@@ -180,7 +148,7 @@ def run_mode(
             time.sleep(0.25)
         first = next(s for s in samples if s[2] > 0)
         last = samples[-1]
-        while _committed(args.bootstrap, group, source, partitions) < feed.total:
+        while committed(args.bootstrap, group, source, partitions) < feed.total:
             time.sleep(0.25)  # earlier modes' latency records: catch up before measuring latency
         # Latency phase: paced records while the process is caught up.
         received: dict[str, float] = {}

@@ -39,24 +39,9 @@ sys.path.insert(0, str(ROOT))  # the feed and the checks are shared with tests/i
 from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]  # noqa: E402
 
+from benchmarks.measure import committed, cpu_seconds  # noqa: E402
 from schemas.inventory.models import InventoryLevel  # noqa: E402
 from tests.integration.inventory_feed import MovementFeed, decoder  # noqa: E402
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
-
-
-def _committed(bootstrap: str, group: str, topic: str, partitions: int) -> int:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
-    try:
-        tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
-        return sum(max(tp.offset, 0) for tp in tps)
-    finally:
-        consumer.close()
 
 
 def _reader(args: argparse.Namespace, topic: str, out: dict[str, float], stop: threading.Event) -> None:
@@ -156,8 +141,8 @@ def _measure(
 ) -> None:
     samples: list[tuple[float, float, int]] = []
     while True:
-        done = _committed(args.bootstrap, service, topics["movements"], args.partitions)
-        samples.append((time.monotonic(), _cpu_seconds(process.pid), done))
+        done = committed(args.bootstrap, service, topics["movements"], args.partitions)
+        samples.append((time.monotonic(), cpu_seconds(process.pid), done))
         if done >= args.movements:
             break
         if process.poll() is not None:
@@ -203,7 +188,7 @@ def _soak(
         processes[-1].kill()
         processes[-1].wait(10)
         processes.append(subprocess.Popen(command, env=env, cwd=ROOT))
-    while _committed(args.bootstrap, service, topics["movements"], args.partitions) < args.movements:
+    while committed(args.bootstrap, service, topics["movements"], args.partitions) < args.movements:
         if processes[-1].poll() is not None:
             raise RuntimeError(f"the projector exited with {processes[-1].returncode}")
         time.sleep(1)

@@ -34,7 +34,6 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,46 +46,14 @@ from confluent_kafka.schema_registry import SchemaRegistryClient  # noqa: E402
 from confluent_kafka.schema_registry.avro import AvroDeserializer  # noqa: E402
 from confluent_kafka.serialization import MessageField, SerializationContext  # noqa: E402
 
+from benchmarks.measure import Result, committed, cpu_seconds  # noqa: E402
 from bus.config import SchemaRegistrySettings  # noqa: E402
 from services.gateway.headers import ingress_headers  # noqa: E402
 from services.translator.routing import DESTINATIONS  # noqa: E402
 
-CONFORMANCE = Path("/work/shared/conformance/shopify/api_2024-04_order_get_full.json")
+CONFORMANCE = ROOT.parent / "shared" / "conformance" / "shopify" / "api_2024-04_order_get_full.json"
 SHOP = "bench-shop.myshopify.com"
 ORDERS_TOPIC = next(d.topic for d in DESTINATIONS.values() if d.topic.startswith("canonical.orders"))
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-@dataclass
-class Result:
-    mode: str
-    records: int
-    seconds: float
-    cpu_seconds: float
-    p50_ms: float | None = None
-    p99_ms: float | None = None
-
-    @property
-    def rate(self) -> float:
-        return self.records / self.seconds
-
-    @property
-    def per_cpu(self) -> float:
-        return self.records / self.cpu_seconds
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
-
-
-def _committed(bootstrap: str, group: str, topic: str, partitions: int) -> int:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
-    try:
-        tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
-        return sum(max(tp.offset, 0) for tp in tps)
-    finally:
-        consumer.close()
 
 
 class Webhooks:
@@ -206,8 +173,8 @@ def run_mode(mode: str, args: argparse.Namespace, prefix: str, feed: Webhooks) -
     try:
         samples: list[tuple[float, float, int]] = []
         while True:
-            done = _committed(args.bootstrap, group, feed.topic, args.partitions)
-            samples.append((time.monotonic(), _cpu_seconds(process.pid), done))
+            done = committed(args.bootstrap, group, feed.topic, args.partitions)
+            samples.append((time.monotonic(), cpu_seconds(process.pid), done))
             if done >= args.orders:
                 break
             if process.poll() is not None:
@@ -228,7 +195,7 @@ def run_mode(mode: str, args: argparse.Namespace, prefix: str, feed: Webhooks) -
 
 
 def _latency(args: argparse.Namespace, prefix: str, group: str, feed: Webhooks) -> tuple[float, float]:
-    while _committed(args.bootstrap, group, feed.topic, args.partitions) < feed.total:
+    while committed(args.bootstrap, group, feed.topic, args.partitions) < feed.total:
         time.sleep(0.25)  # caught up before measuring
     received: dict[str, float] = {}
     stop = threading.Event()

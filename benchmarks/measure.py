@@ -1,0 +1,47 @@
+"""What every benchmark measures the same way: a run's result, a process's CPU, a group's progress."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from confluent_kafka import Consumer, TopicPartition
+
+__all__ = ["Result", "committed", "cpu_seconds"]
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Result:
+    mode: str
+    records: int
+    seconds: float
+    cpu_seconds: float
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds
+
+    @property
+    def per_cpu(self) -> float:
+        return self.records / self.cpu_seconds
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
+
+
+def committed(bootstrap: str, group: str, topic: str, partitions: int) -> int:
+    """Records of ``topic`` the consumer group has committed (the processed count)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
+        return sum(max(tp.offset, 0) for tp in tps)
+    finally:
+        consumer.close()
