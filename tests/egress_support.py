@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 from schemas.common.models import (
     Address,
@@ -44,6 +45,7 @@ from schemas.orders.models import (
     RoutingStatus,
     ShippingLine,
 )
+from services.egress.keys import document_number
 from services.egress.settings import (
     BusinessCentralTarget,
     EgressSettings,
@@ -52,6 +54,7 @@ from services.egress.settings import (
     ShopifyTarget,
     WmsTarget,
 )
+from services.egress.shopify import OrderLineRef
 
 __all__ = [
     "SHOP",
@@ -63,7 +66,9 @@ __all__ = [
     "routed_order",
     "settings",
     "shipment",
+    "shopify_order_lines",
     "stock_movement",
+    "warehouse_shipment",
 ]
 
 SHOP = "acme.myshopify.com"
@@ -221,7 +226,15 @@ def golden_customer() -> GoldenCustomer:
     )
 
 
-def routed_order(revision: int = 1, entity: str | None = "US01", status: str = "ROUTED") -> RoutedOrderEvent:
+FULFILLMENT_ORDER_ID = _id("fo/450789469/WH-ONTARIO")
+
+
+def routed_order(
+    revision: int = 1,
+    entity: str | None = "US01",
+    status: str = "ROUTED",
+    fulfillment_order_id: uuid.UUID | None = None,
+) -> RoutedOrderEvent:
     return RoutedOrderEvent(
         metadata=_meta(f"route/450789469/{revision}", "order.routed", PLACED, system="esb", entity="route"),
         status=RoutingStatus(status),
@@ -234,7 +247,13 @@ def routed_order(revision: int = 1, entity: str | None = "US01", status: str = "
         rules_version="2024-04-01",
         revision=revision,
         allocations=[
-            RoutedLine(order_line_id="466157049", sku="IPOD2008GREEN", quantity=2, location="WH-ONTARIO"),
+            RoutedLine(
+                order_line_id="466157049",
+                sku="IPOD2008GREEN",
+                quantity=2,
+                location="WH-ONTARIO",
+                fulfillment_order_id=fulfillment_order_id,
+            ),
             RoutedLine(order_line_id="518995019", sku="CABLE-USB-C", quantity=3, location=None),
         ],
     )
@@ -276,7 +295,7 @@ def fulfillment_order(change: FulfillmentChange = FulfillmentChange.CREATED) -> 
             f"fo/450789469/{change.value}", "fulfillment_order.created", PLACED, system="esb", entity="fo"
         ),
         change=change,
-        fulfillment_order_id=_id("fo/450789469/WH-ONTARIO"),
+        fulfillment_order_id=FULFILLMENT_ORDER_ID,
         order_id=canonical_id("shopify", SHOP, "order", "450789469"),
         order_native_id="#1001",
         location="WH-ONTARIO",
@@ -303,6 +322,46 @@ def shipment() -> ShipmentEvent:
         lines=[ShipmentLine(order_line_id="466157049", sku="IPOD2008GREEN", quantity=2)],
         shipped_at=PLACED,
     )
+
+
+def shopify_order_lines() -> list[OrderLineRef]:
+    """The sample order's lines as the Shopify fulfillment sees them."""
+    return [
+        OrderLineRef(line.line_id, line.sku, line.quantity)
+        for line in order_event().order.lines
+        if line.line_id and line.sku
+    ]
+
+
+def warehouse_shipment(reference: str | None = None, **changes: Any) -> ShipmentEvent:
+    """A 945 from the Ontario 3PL as the translator emits it: the order id is the 3PL's W06-02
+    (default: our 940's depositor order number), the line ids are LX numbers."""
+    ref = reference or document_number(FULFILLMENT_ORDER_ID, 22)
+    event = ShipmentEvent(
+        metadata=EventMetadata(
+            event_id=_id(f"event/945/{ref}"),
+            event_type="shipment.shipped",
+            occurred_at=PLACED,
+            ingested_at=_INGESTED,
+            source=SourceRef(system="edi", account="ontario-3pl", entity="945", native_id="SHP-7781"),
+        ),
+        change=FulfillmentChange.CREATED,
+        shipment_id=canonical_id("edi", "ontario-3pl", "shipment", "SHP-7781"),
+        order_id=canonical_id("edi", "ontario-3pl", "order", ref),
+        fulfillment_order_id=canonical_id("edi", "ontario-3pl", "fulfillment-order", ref),
+        native_id="SHP-7781",
+        location="WH-ONTARIO",
+        status=ShipmentStatus.SHIPPED,
+        carrier="UPS",
+        service="GROUND",
+        tracking=[Tracking(number="1Z999AA10123456784")],
+        lines=[
+            ShipmentLine(order_line_id="1", sku="IPOD2008GREEN", quantity=2),
+            ShipmentLine(order_line_id="2", sku="CABLE-USB-C", quantity=1),
+        ],
+        shipped_at=PLACED,
+    )
+    return event.model_copy(update=changes)
 
 
 NETSUITE = NetSuiteTarget(

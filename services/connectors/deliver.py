@@ -1,5 +1,8 @@
 """One document to its target: probe (when the target has no upsert), send, classify.
 
+Shopify fulfillments use the probe differently: its answer (the order's fulfillment orders) turns
+the document into the request (``shopify_fulfillment``).
+
 Blocking by design and safe to call from worker threads: the per-account limiter bounds requests in
 flight and their rate. Transport failures (connect, read timeouts) are retryable; the idempotency key
 makes the retry harmless when the first attempt did reach the target.
@@ -7,11 +10,13 @@ makes the retry harmless when the first attempt did reach the target.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import httpx
 
 from bus.observability.logging import get_logger
+from services.connectors import shopify_fulfillment
 from services.connectors.classify import Outcome, Rejected, Retry, classify, classify_probe
 from services.connectors.ratelimit import AccountLimiter, TokenBucket
 from services.connectors.request import DeliveryRequest
@@ -50,9 +55,16 @@ class Deliverer:
             if probe is not None:
                 with limiter.slot():
                     answer = self._client.send(probe)
-                found = classify_probe(answer.status_code, answer.content)
-                if found is not None:
-                    return self._observe(request, found, limiter)
+                if request.document_type == shopify_fulfillment.DOCUMENT_TYPE:
+                    # the probe is the input of the request: Shopify's fulfillment order line items
+                    resolved = shopify_fulfillment.resolve(request.body, answer.status_code, answer.content)
+                    if not isinstance(resolved, bytes):
+                        return self._observe(request, resolved, limiter)
+                    request = dataclasses.replace(request, body=resolved)
+                else:
+                    found = classify_probe(answer.status_code, answer.content)
+                    if found is not None:
+                        return self._observe(request, found, limiter)
             with limiter.slot():
                 response = self._client.send(build_request(self._client, request, account))
         except httpx.TransportError as exc:

@@ -5,7 +5,8 @@ one per configured target, emitted in the same transaction as the input offset. 
 order with the router's decision (``orders_join``) unless routing is switched off
 (``EGRESS_ROUTED_ORDERS_TOPIC=""``: then every order goes to ``order_targets``). Events that came
 *from* a target are not sent back to it (echo suppression). X12 control numbers come from the
-``x12-control`` store so a replay reuses the number it was given the first time.
+``x12-control`` store so a replay reuses the number it was given the first time. Shipments of
+Shopify orders become Shopify fulfillments through an internal join topic (``shipments_join``).
 """
 
 from __future__ import annotations
@@ -13,17 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bus.serde import AvroCodec, BytesCodec
+from bus.serde import AvroCodec, BytesCodec, JsonCodec
 from bus.service import Context, Emit, Event, Handler, Input, Outgoing, Output, Service, StatePut, StoreSpec
 from schemas.base import AvroRecord
 from schemas.business_keys import business_keys
 from schemas.customers.models import GoldenCustomer
-from schemas.fulfillment.models import FulfillmentOrderEvent
+from schemas.fulfillment.models import FulfillmentOrderEvent, ShipmentEvent
 from schemas.inventory.models import InventoryLevel, StockMovementEvent
 from schemas.ledger.models import JournalEntryEvent
 from schemas.loader import schema_text
 from schemas.orders.models import OrderEvent, RoutedOrderEvent
-from services.egress import business_central, netsuite, sap_idoc, shopify, x12_940
+from services.egress import business_central, netsuite, sap_idoc, shipments_join, shopify, x12_940
 from services.egress.document import EgressDocument
 from services.egress.orders_join import apply_order, apply_route
 from services.egress.settings import EgressSettings, ErpEntity
@@ -131,6 +132,8 @@ def _routed(event: Event[Any], ctx: Context, settings: EgressSettings) -> list[O
     else:
         state, ready = apply_route(value, stored, settings)
     out: list[Outgoing] = [] if state is None else [StatePut(ORDERS_STORE, key, state)]
+    if isinstance(value, RoutedOrderEvent) and state is not None:
+        out += shipments_join.links_for_route(value, settings)
     if ready is not None:
         origin = ready.event.metadata.source.system.lower()
         targets = [ready.entity.target] if ready.entity is not None else settings.order_targets
@@ -157,8 +160,19 @@ def _log(ctx: Context, doc: EgressDocument) -> None:
 
 def make_handler(settings: EgressSettings) -> Handler:
     def handle(event: Event[Any], ctx: Context) -> Sequence[Outgoing]:
-        if settings.routed_orders_topic and isinstance(event.value, OrderEvent | RoutedOrderEvent):
+        value = event.value
+        if settings.routed_orders_topic and isinstance(value, OrderEvent | RoutedOrderEvent):
             return _routed(event, ctx, settings)
+        if isinstance(value, ShipmentEvent):
+            return shipments_join.notice(value, settings)
+        if isinstance(value, shipments_join.JoinMessage):
+            key = (event.key or b"").decode()
+            out, doc = shipments_join.join(value, key, ctx, settings)
+            if doc is not None:
+                out.append(_emit(doc, settings))
+                _log(ctx, doc)
+            return out
+        links = shipments_join.links_for_order(value, settings) if isinstance(value, OrderEvent) else []
         state: list[Outgoing] = []
         store = ctx.state(CONTROL_STORE)
 
@@ -173,11 +187,11 @@ def make_handler(settings: EgressSettings) -> Handler:
             )
             return number
 
-        docs = translate(event.value, settings, control_number)
+        docs = translate(value, settings, control_number)
         emits: list[Outgoing] = [_emit(doc, settings) for doc in docs]
         for doc in docs:
             _log(ctx, doc)
-        return [*emits, *state]
+        return [*emits, *state, *links]
 
     return handle
 
@@ -193,19 +207,58 @@ _INPUTS: list[tuple[str, type[AvroRecord]]] = [
 ]
 
 
+def _metadata(value: Any) -> Any:
+    """Canonical events carry metadata; join records carry the shipment's (links: none)."""
+    if isinstance(value, shipments_join.JoinMessage):
+        body = value.body
+        return body.shipment.metadata if isinstance(body, shipments_join.ShipmentNotice) else None
+    return value.metadata
+
+
+def _business_keys(value: Any) -> dict[str, str]:
+    if isinstance(value, shipments_join.JoinMessage):
+        body = value.body
+        return business_keys(body.shipment if isinstance(body, shipments_join.ShipmentNotice) else body)
+    return business_keys(value)
+
+
+def _event_id(value: Any) -> str | None:
+    metadata = _metadata(value)
+    return None if metadata is None else str(metadata.event_id)
+
+
+def _occurred_at(value: Any) -> Any:
+    metadata = _metadata(value)
+    return None if metadata is None else metadata.occurred_at
+
+
 def build_service(settings: EgressSettings) -> Service:
     """Consumes every canonical topic configured (an empty topic name turns that input off)."""
     chosen = [(attr, model) for attr, model in _INPUTS if getattr(settings, attr)]
+    inputs = [
+        Input(getattr(settings, attr), AvroCodec(model, schema_text(model.avro_name())))
+        for attr, model in chosen
+    ]
+    outputs = [Output(topic, BytesCodec()) for topic in egress_topics(settings)]
+    if shipments_join.enabled(settings):
+        join = JsonCodec(shipments_join.JoinMessage)
+        inputs += [
+            Input(settings.shipments_topic, AvroCodec(ShipmentEvent, schema_text(ShipmentEvent.avro_name()))),
+            Input(settings.shipment_join_topic, join),
+        ]
+        outputs.append(Output(settings.shipment_join_topic, join))
     return Service(
         name=settings.service_name,
-        inputs=[
-            Input(getattr(settings, attr), AvroCodec(model, schema_text(model.avro_name())))
-            for attr, model in chosen
+        inputs=inputs,
+        outputs=outputs,
+        stores=[
+            StoreSpec(CONTROL_STORE),
+            StoreSpec(ORDERS_STORE),
+            StoreSpec(shipments_join.LINKS_STORE),
+            StoreSpec(shipments_join.PARKED_STORE, ttl=settings.shipment_wait),
         ],
-        outputs=[Output(topic, BytesCodec()) for topic in egress_topics(settings)],
-        stores=[StoreSpec(CONTROL_STORE), StoreSpec(ORDERS_STORE)],
         handler=make_handler(settings),
-        span_attributes=business_keys,
-        event_id=lambda value: str(value.metadata.event_id),
-        occurred_at=lambda value: value.metadata.occurred_at,
+        span_attributes=_business_keys,
+        event_id=_event_id,
+        occurred_at=_occurred_at,
     )

@@ -8,6 +8,7 @@ Nothing here is secret: credentials belong to the delivery connectors.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -107,6 +108,12 @@ class WmsTarget(_Target):
     depositor: str = Field(description="our depositor name at the warehouse (N1*DE)")
     warehouses: dict[str, str] = Field(description="location code -> the 3PL's warehouse code (N1*WH)")
     usage: str = Field(default="P", pattern="^[PT]$", description="ISA15: P production, T test")
+    inbound_system: str = Field(
+        default="edi", description="the translator's system for this 3PL's 856/945 (its canonical ids)"
+    )
+    inbound_account: str | None = Field(
+        default=None, description="the translator's account for this 3PL's 856/945; default: account"
+    )
 
 
 class ShopifyTarget(_Target):
@@ -146,7 +153,18 @@ class EgressSettings(BaseSettings):
         default_factory=dict, description="router erp_entity -> ERP and its subsidiary/company/sales org"
     )
     fulfillment_orders_topic: str = "canonical.fulfillment-orders.v1"
-    shipments_topic: str = "canonical.shipments.v1"
+    shipments_topic: str = Field(
+        default="canonical.shipments.v1",
+        description="shipments for Shopify fulfillments (needs `shopify`); empty: off",
+    )
+    shipment_join_topic: str = Field(
+        default="egress-translator.by-order.repartition",
+        description="internal: Shopify order links and shipments re-keyed by the shipment's order id",
+    )
+    shipment_wait: timedelta = Field(
+        default=timedelta(days=14),
+        description="how long a shipment waits for its Shopify order link (then it is not for Shopify)",
+    )
     inventory_levels_topic: str = "canonical.inventory-levels.v1"
     stock_movements_topic: str = "canonical.stock-movements.v1"
     journal_entries_topic: str = "canonical.journal-entries.v1"
