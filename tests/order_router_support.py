@@ -91,6 +91,7 @@ def order_event(
     total: str = "100.00",
     event_id: uuid.UUID | None = None,
     cancelled: bool = False,
+    placed_s: int = 0,
 ) -> OrderEvent:
     from schemas.orders.models import OrderCancellation
 
@@ -110,7 +111,7 @@ def order_event(
             channel="shopify",
             account="shop",
             native_id=native_id,
-            placed_at=EPOCH,
+            placed_at=EPOCH + timedelta(seconds=placed_s),
             shipping_address=Address(country_code=country),
             lines=lines,
             shop_currency=usd,

@@ -43,6 +43,7 @@ from services.order_router.messages import (
     OrderReply,
     QuoteCommand,
     ReleaseCommand,
+    RestockedReply,
     SkuCommand,
 )
 from services.order_router.order_stage import ORDERS, OrderStage
@@ -62,6 +63,7 @@ def _level(event: Event[InventoryLevel], by_sku_topic: str) -> list[Outgoing]:
         reserved=level.reserved,
         safety_stock=level.safety_stock or 0,
         revision=level.revision,
+        at_ms=int(level.as_of.timestamp() * 1000),
     )
     return [Emit(by_sku_topic, level.sku, SkuCommand(body=update))]
 
@@ -93,6 +95,8 @@ def make_handler(settings: RouterSettings, rules: RulesFile) -> Handler:
             reply = event.value.body
             if isinstance(reply, AllocatedReply):
                 return orders.allocated(reply, ctx)
+            if isinstance(reply, RestockedReply):
+                return orders.restocked(reply, ctx)
             return orders.quoted(reply, ctx)
         raise DeadLetterError(f"no route for topic {topic}")
 

@@ -86,9 +86,11 @@ class LineState:
 
 @dataclass(frozen=True, slots=True)
 class Release:
+    """Units a line gives back: reserved at ``location``, or backordered (``location`` None)."""
+
     line_id: str
     sku: str
-    location: str
+    location: str | None
     quantity: int
 
 
@@ -184,9 +186,12 @@ class OrderState:
 
 
 def _release_all(line_id: str, line: LineState) -> list[Release]:
-    return [
+    releases = [
         Release(line_id, line.sku, loc, line.at[loc]) for loc in ranked_locations(line) if line.at[loc] > 0
     ]
+    if line.backordered:
+        releases.append(Release(line_id, line.sku, None, line.backordered))
+    return releases
 
 
 def _shrink(line_id: str, line: LineState, units: int) -> list[Release]:
@@ -195,6 +200,8 @@ def _shrink(line_id: str, line: LineState, units: int) -> list[Release]:
     line.backordered -= from_backorder
     units -= from_backorder
     releases: list[Release] = []
+    if from_backorder:
+        releases.append(Release(line_id, line.sku, None, from_backorder))
     for location in reversed(ranked_locations(line)):
         if units == 0:
             break

@@ -2,7 +2,10 @@
 
 ``<service>.by-sku.repartition`` (key: SKU) carries inventory levels and the commands of the order
 stage to the partition that owns the SKU's allocation; ``<service>.by-order.repartition`` (key:
-order id) carries the answers back to the partition that owns the order.
+order id) carries the answers back to the partition that owns the order, and the SKU stage's
+backorder fills (:class:`RestockedReply`), which no command asked for.
+
+New fields and kinds are not readable by an older router: upgrade every instance together.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ __all__ = [
     "AllocatedReply",
     "LevelUpdate",
     "LineAsk",
+    "LineBackorder",
     "LineRelease",
     "OrderReply",
     "Placed",
     "QuoteCommand",
     "QuotedReply",
     "ReleaseCommand",
+    "RestockedReply",
     "SkuCommand",
 ]
 
@@ -40,6 +45,7 @@ class LevelUpdate(_Msg):
     reserved: int
     safety_stock: int = 0
     revision: int | None = None
+    at_ms: int | None = Field(default=None, description="the level's as-of instant")
 
 
 class LineAsk(_Msg):
@@ -51,6 +57,11 @@ class LineAsk(_Msg):
 class LineRelease(_Msg):
     line_id: str
     location: str
+    quantity: int = Field(gt=0)
+
+
+class LineBackorder(_Msg):
+    line_id: str
     quantity: int = Field(gt=0)
 
 
@@ -73,6 +84,9 @@ class AllocateCommand(_OrderCommand):
 class ReleaseCommand(_OrderCommand):
     kind: Literal["release"] = "release"
     releases: tuple[LineRelease, ...]
+    backorders: tuple[LineBackorder, ...] = Field(
+        default=(), description="backordered units the order no longer waits for"
+    )
 
 
 class QuoteCommand(_OrderCommand):
@@ -109,5 +123,13 @@ class QuotedReply(_Reply):
     available: dict[str, int]
 
 
+class RestockedReply(_Reply):
+    """Backordered units of one line the SKU stage reserved when stock arrived (request id: a fill)."""
+
+    kind: Literal["restocked"] = "restocked"
+    at_ms: int = Field(description="the instant of the stock change behind the fill")
+    placed: tuple[Placed, ...]
+
+
 class OrderReply(_Msg):
-    body: Annotated[AllocatedReply | QuotedReply, Field(discriminator="kind")]
+    body: Annotated[AllocatedReply | QuotedReply | RestockedReply, Field(discriminator="kind")]

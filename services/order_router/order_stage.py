@@ -36,10 +36,12 @@ from services.order_router.messages import (
     AllocateCommand,
     AllocatedReply,
     LineAsk,
+    LineBackorder,
     LineRelease,
     QuoteCommand,
     QuotedReply,
     ReleaseCommand,
+    RestockedReply,
     SkuCommand,
 )
 from services.order_router.records import FIRST_ROUTED, fulfillment_order, routed_order
@@ -152,14 +154,24 @@ class OrderStage:
         if not releases:
             return []
         state.sequence += 1
-        by_sku: dict[str, list[LineRelease]] = {}
+        reserved: dict[str, list[LineRelease]] = {}
+        waiting: dict[str, list[LineBackorder]] = {}
         for r in releases:
-            by_sku.setdefault(r.sku, []).append(
-                LineRelease(line_id=r.line_id, location=r.location, quantity=r.quantity)
-            )
+            reserved.setdefault(r.sku, [])
+            waiting.setdefault(r.sku, [])
+            if r.location is None:  # the SKU stage stops filling these backordered units
+                waiting[r.sku].append(LineBackorder(line_id=r.line_id, quantity=r.quantity))
+            else:
+                reserved[r.sku].append(
+                    LineRelease(line_id=r.line_id, location=r.location, quantity=r.quantity)
+                )
         out: list[Outgoing] = []
-        for sku in sorted(by_sku):
-            command = ReleaseCommand(**self._command_base(state, sku, "release"), releases=tuple(by_sku[sku]))
+        for sku in sorted(reserved):
+            command = ReleaseCommand(
+                **self._command_base(state, sku, "release"),
+                releases=tuple(reserved[sku]),
+                backorders=tuple(waiting[sku]),
+            )
             out.append(Emit(self.commands_topic, sku, SkuCommand(body=command)))
         return out
 
@@ -243,6 +255,41 @@ class OrderStage:
         out = self._finish(state, ctx)
         return [*out, StatePut(ORDERS, reply.order_id, state.to_json())]
 
+    def restocked(self, reply: RestockedReply, ctx: Context) -> list[Outgoing]:
+        """Backordered units the SKU stage reserved when stock arrived. The order takes what it still
+        waits for (the line may have shrunk, changed SKU or been cancelled since) and gives the rest
+        back; when no plan is in flight it publishes the new decision at once."""
+        state = self._state_for(reply.order_id, ctx)
+        if reply.request_id in state.seen:
+            return []  # a repeat (at-least-once)
+        state.seen = [*state.seen, reply.request_id][-_SEEN:]
+        line = state.lines.get(reply.placed[0].line_id) if reply.placed else None
+        if line is not None and (line.sku != reply.sku or state.status is Status.CANCELLED):
+            line = None  # the order no longer waits for this SKU on that line
+        give_back: list[Release] = []
+        taken = False
+        for placed in reply.placed:
+            if placed.location is None:
+                continue
+            take = 0 if line is None else min(placed.quantity, line.backordered)
+            if line is not None and take:
+                line.backordered -= take
+                line.at[placed.location] = line.at.get(placed.location, 0) + take
+                taken = True
+            if placed.quantity > take:
+                give_back.append(Release(placed.line_id, reply.sku, placed.location, placed.quantity - take))
+        out: list[Outgoing] = []
+        if taken and state.phase is Phase.IDLE:
+            # The fill is the cause of what follows: its id keys the events, its instant dates them.
+            state.cause = {
+                "id": reply.request_id,
+                "corr": state.cause["corr"],
+                "at": max(state.cause["at"], reply.at_ms),
+            }
+            out += self._publish(state)
+        out += self._release(state, give_back)  # after publishing: its cause is the fill too
+        return [*out, StatePut(ORDERS, reply.order_id, state.to_json())]
+
     def _state_for(self, order_id: str, ctx: Context) -> OrderState:
         data = ctx.state(ORDERS).get(order_id)
         if data is None:
@@ -265,7 +312,11 @@ class OrderStage:
 
     def _publish(self, state: OrderState) -> list[Outgoing]:
         out: list[Outgoing] = []
-        view = fulfillment_view(state.lines)
+        if state.hold is not None and state.status is not Status.CANCELLED:
+            # A held order ships nothing new: units filled meanwhile wait for the hold to clear.
+            view = state.fulfillment
+        else:
+            view = fulfillment_view(state.lines)
         for change in fulfillment_changes(state.fulfillment, view):
             record = fulfillment_order(
                 change=FulfillmentChange(change.change),

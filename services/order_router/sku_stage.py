@@ -10,18 +10,25 @@ Units the router may promise at a location::
 reserves. The projector's ``reserved`` lags the router's own reservations (it folds them later) and
 may lag its releases; the larger of the two is never below what is truly held, so the router never
 promises a unit twice while the projector catches up (the router is the only writer of reservations).
+
+Backordered units wait in the SKU's backlog (:mod:`.backorders`). Whenever units may have become
+available (a newer level, a release) the stage fills the backlog first placed first, reserves what
+it places and tells each order (:class:`RestockedReply`); the order stage takes the units or, when
+it no longer waits for them, gives them back.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from bus.service import Context, Emit, Outgoing, StatePut
 from schemas.ids import stock_key
 from schemas.inventory.models import ReservationEvent, ReservationKind
 from services.order_router.allocation import Demand, allocate
-from services.order_router.ids import reservation_id
+from services.order_router.backorders import Waiting, give_up, wait
+from services.order_router.ids import fill_id, legacy_reservation_id, reservation_id
 from services.order_router.messages import (
     AllocateCommand,
     AllocatedReply,
@@ -31,8 +38,10 @@ from services.order_router.messages import (
     QuoteCommand,
     QuotedReply,
     ReleaseCommand,
+    RestockedReply,
 )
 from services.order_router.records import reservation
+from services.order_router.rules import Policy
 
 __all__ = ["HOLDS", "REQUESTS", "SKUS", "SkuStage", "SkuStock"]
 
@@ -43,19 +52,32 @@ REQUESTS = "requests"
 
 @dataclass(slots=True)
 class SkuStock:
-    """The stage's view of one SKU: latest level per location and its own outstanding reservations."""
+    """The stage's view of one SKU: latest level per location, its own outstanding reservations,
+    the backlog of backordered units and how many fills it made (fill ids derive from it)."""
 
     levels: dict[str, dict[str, int | None]]
     own: dict[str, int]
+    backlog: list[Waiting] = field(default_factory=list)
+    fills: int = 0
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> SkuStock:
         if data is None:
             return cls({}, {})
-        return cls({k: dict(v) for k, v in data["lv"].items()}, dict(data["own"]))
+        return cls(
+            {k: dict(v) for k, v in data["lv"].items()},
+            dict(data["own"]),
+            [Waiting.from_json(w) for w in data.get("bo", [])],  # absent before backorder fills
+            int(data.get("fs", 0)),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"lv": self.levels, "own": self.own}
+        return {
+            "lv": self.levels,
+            "own": self.own,
+            "bo": [w.to_json() for w in self.backlog],
+            "fs": self.fills,
+        }
 
     def available(self, location: str) -> int:
         level = self.levels.get(location)
@@ -82,7 +104,8 @@ class SkuStage:
             "ss": update.safety_stock,
             "rv": update.revision,
         }
-        return [StatePut(SKUS, update.sku, stock.to_json())]
+        out = self._fill(stock, update.sku, update.at_ms or 0, ctx)
+        return [*out, StatePut(SKUS, update.sku, stock.to_json())]
 
     def allocate(self, command: AllocateCommand, ctx: Context) -> list[Outgoing]:
         if ctx.state(REQUESTS).get(command.request_id) is not None:
@@ -93,30 +116,34 @@ class SkuStage:
         demands = [Demand(line.line_id, command.sku, line.quantity, line.locations) for line in command.lines]
         plan = allocate(demands, offer, command.policy)
         outgoing: list[Outgoing] = [StatePut(REQUESTS, command.request_id, 1)]
+        holds = _Holds(ctx)
         placed: list[Placed] = []
+        locations_of = {line.line_id: line.locations for line in command.lines}
         for item in plan.allocations:
             placed.append(Placed(line_id=item.line_id, location=item.location, quantity=item.quantity))
             if item.location is None:
+                waiting = Waiting(
+                    command.order_id,
+                    item.line_id,
+                    item.quantity,
+                    locations_of[item.line_id],
+                    command.placed_at_ms,
+                    command.correlation_id,
+                )
+                wait(stock.backlog, waiting)
                 continue
-            stock.own[item.location] = stock.own.get(item.location, 0) + item.quantity
-            rid = reservation_id(command.order_id, item.line_id, item.location)
-            hold = ctx.state(HOLDS).get(str(rid)) or {"q": 0, "rl": 0, "at": 0}
-            at_ms = max(command.at_ms, int(hold["at"]) + 1)
-            hold = {"q": int(hold["q"]) + item.quantity, "rl": hold["rl"], "at": at_ms}
-            outgoing.append(StatePut(HOLDS, str(rid), hold))
-            record = reservation(
-                kind=ReservationKind.RESERVE,
-                reservation_id=rid,
-                sku=command.sku,
-                location=item.location,
-                quantity=hold["q"],
-                order_id=command.order_id,
-                line_id=item.line_id,
-                at_ms=at_ms,
-                cause=command.request_id,
-                correlation=command.correlation_id,
+            outgoing += self._reserve(
+                stock,
+                holds,
+                command.sku,
+                command.order_id,
+                item.line_id,
+                item.location,
+                item.quantity,
+                command.at_ms,
+                command.request_id,
+                command.correlation_id,
             )
-            outgoing.append(Emit(self.reservations_topic, _stock(record), record))
         outgoing.append(StatePut(SKUS, command.sku, stock.to_json()))
         reply = AllocatedReply(
             request_id=command.request_id,
@@ -133,33 +160,119 @@ class SkuStage:
             return []
         stock = SkuStock.from_json(ctx.state(SKUS).get(command.sku))
         outgoing: list[Outgoing] = [StatePut(REQUESTS, command.request_id, 1)]
+        holds = _Holds(ctx)
         for item in command.releases:
-            rid = reservation_id(command.order_id, item.line_id, item.location)
-            hold = ctx.state(HOLDS).get(str(rid))
-            if hold is None:
-                continue  # nothing was ever reserved there
-            units = min(item.quantity, int(hold["q"]) - int(hold["rl"]))
-            if units <= 0:
-                continue
-            at_ms = max(command.at_ms, int(hold["at"]) + 1)
-            outgoing.append(
-                StatePut(HOLDS, str(rid), {"q": hold["q"], "rl": int(hold["rl"]) + units, "at": at_ms})
-            )
-            stock.own[item.location] = max(stock.own.get(item.location, 0) - units, 0)
-            record = reservation(
-                kind=ReservationKind.RELEASE,
-                reservation_id=rid,
-                sku=command.sku,
-                location=item.location,
-                quantity=units,
-                order_id=command.order_id,
-                line_id=item.line_id,
-                at_ms=at_ms,
-                cause=command.request_id,
-                correlation=command.correlation_id,
-            )
-            outgoing.append(Emit(self.reservations_topic, _stock(record), record))
+            left = item.quantity
+            # Reservations made before the SKU was part of the id are released under their old id.
+            for rid in (
+                reservation_id(command.order_id, item.line_id, command.sku, item.location),
+                legacy_reservation_id(command.order_id, item.line_id, item.location),
+            ):
+                hold = holds.get(rid)
+                units = min(left, hold["q"] - hold["rl"])
+                if units <= 0:
+                    continue  # nothing (left) reserved under this id
+                left -= units
+                at_ms = max(command.at_ms, hold["at"] + 1)
+                holds.put(rid, {"q": hold["q"], "rl": hold["rl"] + units, "at": at_ms}, outgoing)
+                stock.own[item.location] = max(stock.own.get(item.location, 0) - units, 0)
+                record = reservation(
+                    kind=ReservationKind.RELEASE,
+                    reservation_id=rid,
+                    sku=command.sku,
+                    location=item.location,
+                    quantity=units,
+                    order_id=command.order_id,
+                    line_id=item.line_id,
+                    at_ms=at_ms,
+                    cause=command.request_id,
+                    correlation=command.correlation_id,
+                )
+                outgoing.append(Emit(self.reservations_topic, _stock(record), record))
+        for backorder in command.backorders:
+            give_up(stock.backlog, command.order_id, backorder.line_id, backorder.quantity)
+        outgoing += self._fill(stock, command.sku, command.at_ms, ctx, holds)
         outgoing.append(StatePut(SKUS, command.sku, stock.to_json()))
+        return outgoing
+
+    def _reserve(
+        self,
+        stock: SkuStock,
+        holds: _Holds,
+        sku: str,
+        order_id: str,
+        line_id: str,
+        location: str,
+        units: int,
+        at_ms: int,
+        cause: str,
+        correlation: str,
+    ) -> list[Outgoing]:
+        """Hold ``units`` more at ``location`` for the line: count them, emit the cumulative RESERVE."""
+        stock.own[location] = stock.own.get(location, 0) + units
+        rid = reservation_id(order_id, line_id, sku, location)
+        hold = holds.get(rid)
+        at_ms = max(at_ms, hold["at"] + 1)
+        hold = {"q": hold["q"] + units, "rl": hold["rl"], "at": at_ms}
+        outgoing: list[Outgoing] = []
+        holds.put(rid, hold, outgoing)
+        record = reservation(
+            kind=ReservationKind.RESERVE,
+            reservation_id=rid,
+            sku=sku,
+            location=location,
+            quantity=hold["q"],
+            order_id=order_id,
+            line_id=line_id,
+            at_ms=at_ms,
+            cause=cause,
+            correlation=correlation,
+        )
+        outgoing.append(Emit(self.reservations_topic, _stock(record), record))
+        return outgoing
+
+    def _fill(
+        self, stock: SkuStock, sku: str, at_ms: int, ctx: Context, holds: _Holds | None = None
+    ) -> list[Outgoing]:
+        """Place waiting backorders on what is available now, first placed first: an earlier line
+        takes what it can at its locations before a later line sees any of it."""
+        holds = holds or _Holds(ctx)
+        outgoing: list[Outgoing] = []
+        for entry in list(stock.backlog):
+            offer = {(sku, loc): stock.available(loc) for loc in entry.locations}
+            if not any(offer.values()):
+                continue
+            plan = allocate([Demand(entry.line_id, sku, entry.units, entry.locations)], offer, Policy.RANKED)
+            stock.fills += 1
+            request = fill_id(sku, stock.fills)
+            at = max(at_ms, entry.placed_at_ms)
+            placed: list[Placed] = []
+            for item in plan.allocations:
+                if item.location is None:
+                    continue
+                placed.append(Placed(line_id=entry.line_id, location=item.location, quantity=item.quantity))
+                outgoing += self._reserve(
+                    stock,
+                    holds,
+                    sku,
+                    entry.order_id,
+                    entry.line_id,
+                    item.location,
+                    item.quantity,
+                    at,
+                    request,
+                    entry.correlation_id,
+                )
+            give_up(stock.backlog, entry.order_id, entry.line_id, sum(p.quantity for p in placed))
+            reply = RestockedReply(
+                request_id=request,
+                order_id=entry.order_id,
+                sku=sku,
+                placed_at_ms=entry.placed_at_ms,
+                at_ms=at,
+                placed=tuple(placed),
+            )
+            outgoing.append(Emit(self.replies_topic, entry.order_id, OrderReply(body=reply)))
         return outgoing
 
     def quote(self, command: QuoteCommand, ctx: Context) -> list[Outgoing]:
@@ -172,6 +285,25 @@ class SkuStage:
             available={loc: stock.available(loc) for loc in command.locations},
         )
         return [Emit(self.replies_topic, command.order_id, OrderReply(body=reply))]
+
+
+class _Holds:
+    """Reservation holds read through this call's own writes (one call may touch a hold twice)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._written: dict[str, dict[str, int]] = {}
+
+    def get(self, rid: uuid.UUID) -> dict[str, int]:
+        key = str(rid)
+        if key in self._written:
+            return self._written[key]
+        hold = self._ctx.state(HOLDS).get(key) or {"q": 0, "rl": 0, "at": 0}
+        return {k: int(v) for k, v in hold.items()}
+
+    def put(self, rid: uuid.UUID, hold: dict[str, int], outgoing: list[Outgoing]) -> None:
+        self._written[str(rid)] = hold
+        outgoing.append(StatePut(HOLDS, str(rid), hold))
 
 
 def _stock(record: ReservationEvent) -> str:

@@ -3,6 +3,9 @@
 1,000 orders for one scarce SKU stocked at two locations arrive at once at two router instances.
 Stock reaches the router the production way: stock movements -> projector -> inventory levels.
 No location may be promised more than it holds, and every order must get a decision.
+
+Backorders: orders for a SKU with no stock are backordered; a receipt then fills them first placed
+first served, each with a new routed-order revision, never beyond the receipt.
 """
 
 from __future__ import annotations
@@ -122,10 +125,12 @@ def _serializer(stack: StackEndpoints, model: Any) -> AvroSerializer:
     return AvroSerializer(registry, schema_text(model.avro_name()), lambda value, _ctx: value.to_avro())
 
 
-def _receive_stock(stack: StackEndpoints, topic: str) -> None:
+def _receive_stock(
+    stack: StackEndpoints, topic: str, sku: str = SKU, stock: dict[str, int] | None = None
+) -> None:
     serialize, producer = _serializer(stack, StockMovementEvent), _producer(stack)
     now = datetime.now(UTC)
-    for location, units in STOCK.items():
+    for location, units in (STOCK if stock is None else stock).items():
         movement = StockMovementEvent(
             metadata=EventMetadata(
                 event_id=uuid.uuid4(),
@@ -136,23 +141,26 @@ def _receive_stock(stack: StackEndpoints, topic: str) -> None:
             ),
             movement_id=uuid.uuid4(),
             kind=MovementKind.RECEIPT,
-            sku=SKU,
+            sku=sku,
             location=location,
             quantity=units,
         )
         value = serialize(movement, SerializationContext(topic, MessageField.VALUE))
-        producer.produce(topic, value, key=str(stock_key(SKU, location)).encode())
+        producer.produce(topic, value, key=str(stock_key(sku, location)).encode())
     assert producer.flush(30) == 0
 
 
-def _send_orders(stack: StackEndpoints, topic: str) -> dict[str, int]:
-    serialize, producer = _serializer(stack, type(order_event("x", [line("1", SKU, 1)]))), _producer(stack)
+def _send_orders(
+    stack: StackEndpoints, topic: str, sku: str = SKU, count: int = ORDERS, prefix: str = "it"
+) -> dict[str, int]:
+    """``count`` orders of 1-2 units; order ``i`` is placed ``i`` seconds after the first."""
+    serialize, producer = _serializer(stack, type(order_event("x", [line("1", sku, 1)]))), _producer(stack)
     rng = random.Random(11)
     ordered: dict[str, int] = {}
-    for index in range(ORDERS):
+    for index in range(count):
         quantity = rng.randint(1, 2)
-        ordered[f"it-{index}"] = quantity
-        event = order_event(f"it-{index}", [line("1", SKU, quantity)])
+        ordered[f"{prefix}-{index}"] = quantity
+        event = order_event(f"{prefix}-{index}", [line("1", sku, quantity)], placed_s=index)
         value = serialize(event, SerializationContext(topic, MessageField.VALUE))
         while True:
             try:
@@ -215,9 +223,10 @@ def _decided(stack: StackEndpoints, topic: str) -> dict[str, RoutedOrderEvent]:
     return latest
 
 
-def test_a_thousand_concurrent_orders_for_a_scarce_sku_never_oversell(
+def _deploy(
     stack: StackEndpoints, topics: Topics, names: dict[str, str], tmp_path: Path
-) -> None:
+) -> tuple[ServiceProcess, list[ServiceProcess]]:
+    """The projector and two router instances (not started)."""
     rules_file = tmp_path / "rules.yaml"
     rules_file.write_text(RULES)
     projector_env = service_env(
@@ -252,6 +261,13 @@ def test_a_thousand_concurrent_orders_for_a_scarce_sku_never_oversell(
         )
         for i in range(2)
     ]
+    return projector, routers
+
+
+def test_a_thousand_concurrent_orders_for_a_scarce_sku_never_oversell(
+    stack: StackEndpoints, topics: Topics, names: dict[str, str], tmp_path: Path
+) -> None:
+    projector, routers = _deploy(stack, topics, names, tmp_path)
     with running([projector, *routers]):
         projector.start()
         _receive_stock(stack, topics["movements"])
@@ -304,3 +320,57 @@ def test_a_thousand_concurrent_orders_for_a_scarce_sku_never_oversell(
     alerts = _decode_all(stack, topics["alerts"], InventoryAlert)
     assert [a for a in alerts if a.kind.value == "OVERSELL"] == []
     assert read_all(stack.bootstrap_servers, f"dlq.{names['router']}", 1, timeout=30) == []
+
+
+def test_backorders_are_filled_first_placed_first_when_stock_arrives(
+    stack: StackEndpoints, topics: Topics, names: dict[str, str], tmp_path: Path
+) -> None:
+    sku, count, receipt = "RESTOCK-1", 40, {"WH-B": 25}
+    projector, routers = _deploy(stack, topics, names, tmp_path)
+    with running([projector, *routers]):
+        projector.start()
+        for router in routers:
+            router.start()
+        ordered = _send_orders(stack, topics["orders"], sku=sku, count=count, prefix="bo")
+
+        def latest() -> dict[str, RoutedOrderEvent]:
+            assert all(r.alive for r in routers), "a router died on its own"
+            assert projector.alive, "the projector died on its own"
+            return _decided(stack, topics["routed"])
+
+        # no stock anywhere: every order is backordered whole
+        assert wait_until(lambda: len(latest()) == count, timeout=420, interval=3.0), (
+            "not every order decided"
+        )
+        assert {r.status for r in latest().values()} == {RoutingStatus.BACKORDERED}
+        _receive_stock(stack, topics["movements"], sku=sku, stock=receipt)
+        assert wait_until(lambda: _filled(latest()) == 25, timeout=300, interval=3.0), "backorders not filled"
+        reserved = _reserved(stack, topics["reservations"])
+        assert wait_until(
+            lambda: _final_levels(stack, topics["levels"]) == {"WH-B": (25, reserved.get("WH-B", 0))},
+            timeout=240,
+            interval=2.0,
+        ), "the projector did not fold the reservations"
+        for process in [*routers, projector]:
+            assert process.stop() == 0
+
+    decisions = _decided(stack, topics["routed"])
+    assert reserved == {"WH-B": 25}  # all of the receipt, never more
+    # first placed, first served: a prefix of the orders by placement takes the 25 units
+    left = 25
+    for index in range(count):
+        routed = next(r for r in decisions.values() if r.order_native_id == f"bo-{index}")
+        want = ordered[f"bo-{index}"]
+        got = sum(a.quantity for a in routed.allocations if a.location == "WH-B")
+        assert got == min(want, left), f"bo-{index}: {got} of {want} with {left} left"
+        assert sum(a.quantity for a in routed.allocations) == want
+        assert routed.revision == (2 if got else 1)
+        assert routed.status is (RoutingStatus.ROUTED if got == want else RoutingStatus.BACKORDERED)
+        left -= got
+    alerts = _decode_all(stack, topics["alerts"], InventoryAlert)
+    assert [a for a in alerts if a.kind.value == "OVERSELL"] == []
+    assert read_all(stack.bootstrap_servers, f"dlq.{names['router']}", 1, timeout=30) == []
+
+
+def _filled(latest: dict[str, RoutedOrderEvent]) -> int:
+    return sum(a.quantity for r in latest.values() for a in r.allocations if a.location is not None)

@@ -49,19 +49,27 @@ def test_a_larger_quantity_asks_for_the_difference_only() -> None:
 def test_a_smaller_quantity_gives_back_backorder_then_the_least_preferred_location() -> None:
     after, releases, asks = diff(_lines(), [_route("1", "A", 2), _route("2", "B", 1)])
     assert asks == []
-    assert releases == [Release("1", "A", "L2", 2)]
+    # the backordered unit is given back too, so the SKU stage stops waiting for it
+    assert releases == [Release("1", "A", None, 1), Release("1", "A", "L2", 2)]
     assert (after["1"].at, after["1"].backordered) == ({"L1": 2}, 0)
 
 
 def test_removed_lines_and_changed_skus_are_released_and_placed_again() -> None:
     after, releases, asks = diff(_lines(), [_route("2", "C", 1)])
-    assert releases == [Release("1", "A", "L1", 2), Release("1", "A", "L2", 2), Release("2", "B", "L1", 1)]
+    assert releases == [
+        Release("1", "A", "L1", 2),
+        Release("1", "A", "L2", 2),
+        Release("1", "A", None, 1),
+        Release("2", "B", "L1", 1),
+    ]
     assert asks == [Ask("2", "C", 1, ("L1", "L2"), R)]
     assert list(after) == ["2"]
 
 
-def test_cancel_releases_every_reserved_unit() -> None:
-    assert sum(r.quantity for r in cancel(_lines())) == 5
+def test_cancel_releases_every_reserved_unit_and_every_backorder() -> None:
+    releases = cancel(_lines())
+    assert sum(r.quantity for r in releases if r.location is not None) == 5
+    assert [r for r in releases if r.location is None] == [Release("1", "A", None, 1)]
 
 
 def test_fulfillment_orders_are_created_updated_and_cancelled() -> None:
