@@ -26,6 +26,14 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from pydantic import BaseModel
 
+from bus.avro_fast import (
+    Decoder,
+    Encoder,
+    UnsupportedSchemaError,
+    compile_decoder,
+    compile_encoder,
+    plain_models,
+)
 from bus.config import SchemaRegistrySettings
 from bus.errors import FatalError, SerdeError
 
@@ -75,37 +83,40 @@ class AvroCodec:
 
 
 class _BoundAvro:
-    """Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro body) on fastavro.
+    """Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro body).
 
     The per-record path used to be confluent-kafka's ``AvroSerializer`` / ``AvroDeserializer``.
     They are correct but redo per-schema work on every record (the deserializer expands the reader
     schema and collects its inline tags for rules we do not use; both build a subject name and
-    walk rule executors), and fastavro picks the branch of a ``["null", record]`` union by
-    validating the whole nested record against it. Here the per-schema work is done once:
+    walk rule executors). Here the per-schema work is done once:
 
     - encode: the schema id comes from the registry client once per topic (registered with
-      ``auto_register``, else looked up: an unreleased schema is fatal, as before), the model's
-      dict has its union records in fastavro's ``(name, record)`` notation (the branch the
-      validation would pick, without the validation), and fastavro writes the body after the
-      cached 5-byte header;
+      ``auto_register``, else looked up: an unreleased schema is fatal, as before); the body is
+      written by the encoder :mod:`bus.avro_fast` compiled for the schema at bind time, straight
+      from the model's fields. A value it does not handle (or a schema it does not compile) is
+      written by fastavro instead, from ``model_dump()`` with its union records in fastavro's
+      ``(name, record)`` notation (the branch its validation would pick, without the validation);
     - decode: the writer schema of each id is fetched (the client caches it) and parsed once;
-      records written with our own schema are read without schema resolution.
+      records written with our own schema are read by the compiled decoder (fastavro when it
+      fails, so fastavro decides what is malformed), others by fastavro with schema resolution.
 
-    Bytes are identical both ways (``tests/integration/runtime/test_serde_registry.py`` checks
-    them against confluent-kafka's serdes on the real registry); a writer schema with references,
-    or another magic byte, still goes through confluent-kafka's ``AvroDeserializer``.
-    Measured on the 2-core dev VM, one record (µs, confluent-kafka -> this):
-    ``Amount`` encode 12.4 -> 5.3, decode 13.4 -> 6.9; a 6-line canonical ``OrderEvent`` encode
-    415 -> 296, decode 682 -> 361 (benchmarks/README.md has the end-to-end figures).
+    Bytes and values are fastavro's, so confluent-kafka's (``tests/integration/runtime/
+    test_serde_registry.py`` checks them against its serdes on the real registry,
+    ``tests/unit/runtime/test_serde_compiled.py`` against fastavro on generated canonical records);
+    a writer schema with references, or another magic byte, still goes through confluent-kafka's
+    ``AvroDeserializer``. Per record on the 2-core dev VM, see benchmarks/README.md.
     """
 
     __slots__ = (
         "_annotate",
         "_auto_register",
+        "_decoder",
+        "_encoder",
         "_fallback",
         "_headers",
         "_model",
         "_parsed",
+        "_plain",
         "_readers",
         "_registry",
         "_schema",
@@ -120,9 +131,18 @@ class _BoundAvro:
         self._schema = Schema(schema, "AVRO")
         parsed: Any = parse_schema(json.loads(schema))
         self._parsed = parsed
-        self._annotate = _union_annotator(parsed, parsed.get("__named_schemas", {}))
+        named = parsed.get("__named_schemas", {})
+        self._annotate = _union_annotator(parsed, named)
+        self._encoder: Encoder | None
+        self._decoder: Decoder | None
+        try:
+            self._encoder, self._decoder = compile_encoder(parsed, named), compile_decoder(parsed, named)
+        except UnsupportedSchemaError:
+            self._encoder = self._decoder = None
+        self._plain = plain_models(model)  # model_dump() is the fields as stored
         self._headers: dict[str, bytes] = {}  # topic -> magic byte + schema id
-        self._readers: dict[int, tuple[Any, Any]] = {}  # writer id -> (writer, reader or None)
+        # writer id -> (writer, reader or None, compiled decoder or None)
+        self._readers: dict[int, tuple[Any, Any, Decoder | None]] = {}
 
         def from_dict(data: dict[str, Any], _ctx: SerializationContext) -> BaseModel:
             return model.model_validate(data)
@@ -133,14 +153,21 @@ class _BoundAvro:
         if not isinstance(value, self._model):
             raise SerdeError(f"expected {self._model.__name__}, got {type(value).__name__}")
         header = self._headers.get(topic) or self._header(topic)
-        out = io.BytesIO()
-        out.write(header)
+        if self._encoder is not None:
+            out = bytearray(header)
+            try:
+                self._encoder(value if self._plain else value.model_dump(), out)
+                return bytes(out)
+            except Exception:  # noqa: S110 - fastavro below writes it or raises its own error
+                pass
+        body = io.BytesIO()
+        body.write(header)
         try:
             data = value.model_dump()
-            schemaless_writer(out, self._parsed, self._annotate(data) if self._annotate else data)
+            schemaless_writer(body, self._parsed, self._annotate(data) if self._annotate else data)
         except Exception as exc:
             raise SerdeError(f"cannot encode {type(value).__name__} for {topic}: {exc}") from exc
-        return out.getvalue()
+        return body.getvalue()
 
     def _header(self, topic: str) -> bytes:
         # Without auto-registration the id of exactly this schema is looked up, so a service fails
@@ -168,9 +195,7 @@ class _BoundAvro:
             schemas = self._readers.get(schema_id) or self._reader(schema_id)
             if schemas[0] is None:  # a writer schema with references: confluent-kafka resolves them
                 return self._confluent(data, topic)
-            body = io.BytesIO(data)
-            body.seek(_WIRE_HEADER.size)
-            value = self._model.model_validate(schemaless_reader(body, schemas[0], schemas[1]))
+            value = self._model.model_validate(self._read(data, schemas))
         except SchemaRegistryError as exc:
             if exc.http_status_code == 404:  # the record names a schema id nobody registered
                 raise SerdeError(f"unknown writer schema on {topic}: {exc}") from exc
@@ -183,16 +208,27 @@ class _BoundAvro:
             raise SerdeError(f"cannot decode Avro from {topic}: {type(exc).__name__}: {exc}") from exc
         return value
 
-    def _reader(self, schema_id: int) -> tuple[Any, Any]:
+    @staticmethod
+    def _read(data: bytes, schemas: tuple[Any, Any, Decoder | None]) -> Any:
+        if schemas[2] is not None:
+            try:
+                return schemas[2](data, _WIRE_HEADER.size)
+            except Exception:  # noqa: S110 - fastavro below reads it or raises its own error
+                pass
+        body = io.BytesIO(data)
+        body.seek(_WIRE_HEADER.size)
+        return schemaless_reader(body, schemas[0], schemas[1])
+
+    def _reader(self, schema_id: int) -> tuple[Any, Any, Decoder | None]:
         writer = self._registry.get_schema(schema_id)
         if writer.references or writer.schema_str is None:
-            schemas: tuple[Any, Any] = (None, None)
+            schemas: tuple[Any, Any, Decoder | None] = (None, None, None)
         elif writer.schema_type not in (None, "AVRO"):
             raise SerdeError(f"schema {schema_id} is {writer.schema_type}, not Avro")
         else:
             parsed = parse_schema(json.loads(writer.schema_str))
             same = parsed == self._parsed  # written with our own schema: no resolution needed
-            schemas = (parsed, None if same else self._parsed)
+            schemas = (parsed, None, self._decoder) if same else (parsed, self._parsed, None)
         self._readers[schema_id] = schemas
         return schemas
 
