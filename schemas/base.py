@@ -49,8 +49,13 @@ class AvroDecimal:
     def __call__(self, value: Decimal) -> Decimal:
         if not value.is_finite():
             raise ValueError("decimal must be finite")
-        exponent = value.as_tuple().exponent
+        _, digits, exponent = value.as_tuple()
         assert isinstance(exponent, int)  # finite decimals have an int exponent
+        if exponent == -self.scale:
+            # Already at the schema's scale (every decoded amount): quantizing would change nothing.
+            if len(digits) > self.precision:
+                raise ValueError(f"more than {self.precision} significant digits: {value}")
+            return value
         if -exponent > self.scale and value != value.quantize(Decimal(1).scaleb(-self.scale)):
             # Never round money silently: the translator must decide how.
             raise ValueError(f"more than {self.scale} decimal places: {value}")
