@@ -28,6 +28,7 @@ DOCUMENTS = (
     "netsuite.journalEntry",
     "netsuite.inventoryAdjustment",
     "business-central.salesOrder",
+    "business-central.salesOrderChange",
     "business-central.customer",
     "business-central.journalLine",
     "sap.ORDERS05",

@@ -63,6 +63,7 @@ __all__ = [
     "inventory_level",
     "journal_entry",
     "order_event",
+    "order_version",
     "routed_order",
     "settings",
     "shipment",
@@ -170,6 +171,32 @@ def order_event(change: OrderChange = OrderChange.PLACED, name: str = "450789469
             financial_status=FinancialStatus.PAID,
         ),
     )
+
+
+def order_version(
+    change: OrderChange,
+    version: int,
+    quantities: dict[str, int] | None = None,
+    added: list[OrderLine] | None = None,
+    shipping_address: Address | None = SHIP_TO,
+    name: str = "450789469",
+) -> OrderEvent:
+    """A later version of :func:`order_event` (its own event id): line quantities by line id (0 or
+    missing from a given mapping = removed), extra lines, another ship-to address."""
+    base = order_event(change, name)
+    lines = [
+        line.model_copy(update={"quantity": (quantities or {}).get(line.line_id, 0)})
+        if quantities is not None
+        else line
+        for line in base.order.lines
+    ]
+    order = base.order.model_copy(
+        update={"lines": [*lines, *(added or [])], "shipping_address": shipping_address}
+    )
+    metadata = base.metadata.model_copy(
+        update={"event_id": _id(f"event/order/{name}/{change.value}/{version}")}
+    )
+    return base.model_copy(update={"order": order, "metadata": metadata})
 
 
 def journal_entry() -> JournalEntryEvent:

@@ -1,7 +1,8 @@
 """One document to its target: probe (when the target has no upsert), send, classify.
 
 Shopify fulfillments use the probe differently: its answer (the order's fulfillment orders) turns
-the document into the request (``shopify_fulfillment``).
+the document into the request (``shopify_fulfillment``). Business Central order changes are a read
+and several etag'd calls (``business_central_order``).
 
 Blocking by design and safe to call from worker threads: the per-account limiter bounds requests in
 flight and their rate. Transport failures (connect, read timeouts) are retryable; the idempotency key
@@ -16,12 +17,12 @@ from collections.abc import Mapping
 import httpx
 
 from bus.observability.logging import get_logger
-from services.connectors import shopify_fulfillment
+from services.connectors import business_central_order, shopify_fulfillment
 from services.connectors.classify import Outcome, Rejected, Retry, classify, classify_probe
 from services.connectors.ratelimit import AccountLimiter, TokenBucket
 from services.connectors.request import DeliveryRequest
 from services.connectors.settings import AccountSettings
-from services.connectors.targets import build_probe, build_request
+from services.connectors.targets import build_call, build_probe, build_request
 
 __all__ = ["Deliverer"]
 
@@ -50,6 +51,8 @@ class Deliverer:
         if account is None:
             return Rejected(0, f"no connector account configured for {request.account!r}")
         limiter = self.limiters[request.account]
+        if request.document_type == business_central_order.DOCUMENT_TYPE:
+            return self._order_change(request, account, limiter)
         try:
             probe = build_probe(self._client, request, account)
             if probe is not None:
@@ -75,6 +78,36 @@ class Deliverer:
             response.headers.get("Retry-After"),
             max_body=self._max_body,
         )
+        return self._observe(request, outcome, limiter)
+
+    def _order_change(
+        self, request: DeliveryRequest, account: AccountSettings, limiter: AccountLimiter
+    ) -> Outcome:
+        probe = build_probe(self._client, request, account)
+        if probe is None:
+            return Rejected(0, "a Business Central order change needs its probe")
+
+        def read() -> tuple[int, bytes]:
+            with limiter.slot():
+                answer = self._client.send(probe)
+            return answer.status_code, answer.content
+
+        def send(
+            method: str, path: str, body: bytes | None, etag: str | None
+        ) -> tuple[int, bytes, str | None]:
+            call = build_call(self._client, request, account, method, path, body, etag)
+            with limiter.slot():
+                response = self._client.send(call)
+            return (
+                response.status_code,
+                response.content[: self._max_body],
+                response.headers.get("Retry-After"),
+            )
+
+        try:
+            outcome = business_central_order.apply(request.body, request.path, read, send)
+        except httpx.TransportError as exc:
+            return Retry(f"transport: {type(exc).__name__}")
         return self._observe(request, outcome, limiter)
 
     def _observe(self, request: DeliveryRequest, outcome: Outcome, limiter: AccountLimiter) -> Outcome:

@@ -23,6 +23,10 @@ HEADERS = {
 }
 
 
+# A DELETE is only taken from documents the connector resolves against the target's current state.
+_RESOLVED = frozenset({("DELETE", "business-central.salesOrderChange")})
+
+
 class MissingHeaderError(ValueError):
     """An egress record without a required header cannot be delivered (it is dead-lettered)."""
 
@@ -53,8 +57,9 @@ class DeliveryRequest:
 
         probe = headers.get(HEADERS["probe"])
         method = header("method")
-        if method not in ("POST", "PUT", "PATCH"):
-            raise MissingHeaderError(f"unsupported method {method!r}")
+        document_type = header("document_type")
+        if method not in ("POST", "PUT", "PATCH") and (method, document_type) not in _RESOLVED:
+            raise MissingHeaderError(f"unsupported method {method!r} for {document_type}")
         path = header("path")
         if not path.startswith("/") or "://" in path:
             raise MissingHeaderError(f"path must be relative to the account's base URL: {path!r}")
@@ -64,7 +69,7 @@ class DeliveryRequest:
             account=header("account"),
             method=method,
             path=path,
-            document_type=header("document_type"),
+            document_type=document_type,
             content_type=header("content_type"),
             body=value,
             probe=probe.decode() if probe is not None else None,

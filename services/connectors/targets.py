@@ -5,6 +5,8 @@
   and strict property validation, so a misspelt field is an error, not silently dropped;
 * documents of POST-only targets (Business Central) carry a probe: a GET with ``$filter`` on our
   deterministic reference that runs first and finds a record created by an earlier attempt;
+* Business Central order changes are several calls (:func:`build_call`), each PATCH/DELETE with the
+  entity's etag in ``If-Match``;
 * Shopify authenticates with ``X-Shopify-Access-Token``.
 """
 
@@ -15,7 +17,7 @@ import httpx
 from services.connectors.request import DeliveryRequest
 from services.connectors.settings import AccountSettings, AuthScheme
 
-__all__ = ["build_probe", "build_request"]
+__all__ = ["build_call", "build_probe", "build_request"]
 
 
 def _auth_headers(account: AccountSettings) -> dict[str, str]:
@@ -54,6 +56,29 @@ def build_request(client: httpx.Client, request: DeliveryRequest, account: Accou
     built = client.build_request(
         request.method, _url(account, request.path), headers=headers, content=request.body
     )
+    return _with_basic(built, account)
+
+
+def build_call(
+    client: httpx.Client,
+    request: DeliveryRequest,
+    account: AccountSettings,
+    method: str,
+    path: str,
+    body: bytes | None,
+    etag: str | None,
+) -> httpx.Request:
+    """One call of a document that takes several (Business Central order changes)."""
+    headers = {
+        "Accept": "application/json",
+        "X-Request-ID": request.idempotency_key,
+        **_auth_headers(account),
+    }
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    if etag is not None:
+        headers["If-Match"] = etag
+    built = client.build_request(method, _url(account, path), headers=headers, content=body)
     return _with_basic(built, account)
 
 

@@ -36,6 +36,7 @@ class Method(StrEnum):
     POST = "POST"
     PUT = "PUT"
     PATCH = "PATCH"
+    DELETE = "DELETE"  # Business Central order cancellation (resolved by the connector)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import pytest
 
 from schemas.orders.models import OrderChange
 from services.egress import business_central, jsondoc
+from services.egress.document import Method
 from tests import egress_support as samples
 from tests.contract.egress_golden import assert_golden, conformance
 
@@ -71,9 +72,58 @@ def test_sales_order_deep_insert_golden_and_shape() -> None:
     assert doc.probe.endswith(f"$filter=externalDocumentNumber eq '{body['externalDocumentNumber']}'")
 
 
-def test_sales_order_changes_are_not_posted() -> None:
+def test_sales_order_change_golden_and_shape() -> None:
+    """UPDATED: the desired header fields and item lines, for the connector to diff (etags are BC's)."""
+    event = samples.order_version(
+        OrderChange.UPDATED, 2, quantities={"466157049": 5, "518995019": 0}, shipping_address=samples.BILL_TO
+    )
+    doc = business_central.sales_order(event, samples.BUSINESS_CENTRAL)
+    assert doc is not None
+    assert_golden("business_central_salesOrderChange.json", doc)
+    body = jsondoc.loads(doc.body)
+    assert_vendor_shape("salesOrder", body["salesOrder"])
+    for line in body["salesOrderLines"]:
+        assert_vendor_shape("salesOrderLine", line)
+    assert body["change"] == "UPDATED"
+    assert [line["lineObjectNumber"] for line in body["salesOrderLines"]] == ["1996-S"]  # 0 units: removed
+    assert body["salesOrder"]["shipToAddressLine2"] == ""  # cleared in BC, not left as it was
+    create = body["create"]  # for an order Business Central does not have (its PLACED came late)
+    assert_vendor_shape("salesOrder", create)
+    assert create["externalDocumentNumber"] == body["externalDocumentNumber"]
+    assert [(line["sequence"], line["quantity"]) for line in create["salesOrderLines"]] == [(10000, 5)]
+    placed = business_central.sales_order(samples.order_event(), samples.BUSINESS_CENTRAL)
+    assert placed is not None
+    assert (doc.topic, doc.key, doc.external_id) == (placed.topic, placed.key, placed.external_id)
+    assert doc.document_type == "business-central.salesOrderChange"
+    assert doc.method is Method.PATCH
+    assert doc.path.endswith("/salesOrders")
+    assert doc.probe == f"{placed.probe}&$expand=salesOrderLines"
+    again = business_central.sales_order(event, samples.BUSINESS_CENTRAL)
+    assert again is not None
+    assert again.idempotency_key == doc.idempotency_key  # one key per order version
+    later = business_central.sales_order(
+        samples.order_version(OrderChange.UPDATED, 3), samples.BUSINESS_CENTRAL
+    )
+    assert later is not None
+    assert later.idempotency_key != doc.idempotency_key
+
+
+def test_sales_order_cancellation_golden() -> None:
+    doc = business_central.sales_order(
+        samples.order_version(OrderChange.CANCELLED, 2), samples.BUSINESS_CENTRAL
+    )
+    assert doc is not None
+    assert_golden("business_central_salesOrderCancel.json", doc)
+    assert doc.method is Method.DELETE
+    assert jsondoc.loads(doc.body) == {
+        "externalDocumentNumber": doc.external_id,
+        "change": "CANCELLED",
+    }
+
+
+def test_closed_orders_send_nothing() -> None:
     assert (
-        business_central.sales_order(samples.order_event(OrderChange.UPDATED), samples.BUSINESS_CENTRAL)
+        business_central.sales_order(samples.order_event(OrderChange.CLOSED), samples.BUSINESS_CENTRAL)
         is None
     )
 

@@ -147,4 +147,6 @@ def test_request_from_record_headers() -> None:
     with pytest.raises(MissingHeaderError, match="relative"):
         DeliveryRequest.from_record(b"{}", _headers(path="https://evil.example/steal"))
     with pytest.raises(MissingHeaderError, match="method"):
-        DeliveryRequest.from_record(b"{}", _headers(method="DELETE"))
+        DeliveryRequest.from_record(b"{}", _headers(method="DELETE"))  # a raw DELETE is never forwarded
+    cancel = _headers(method="DELETE", document_type="business-central.salesOrderChange")
+    assert DeliveryRequest.from_record(b"{}", cancel).method == "DELETE"  # resolved by the connector

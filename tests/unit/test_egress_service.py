@@ -171,3 +171,32 @@ def test_an_unknown_erp_entity_is_dead_lettered_by_name() -> None:
     _publish(bus, "canonical.routed-orders.v1", samples.routed_order(entity="DE01"))
     [letter] = bus.topics["dlq.egress-translator"]
     assert "no EGRESS_ERP_ENTITIES entry for 'DE01'" in _headers(letter)["esb.dlq.error.message"].decode()
+
+
+def test_business_central_gets_every_order_version_in_order_on_one_key() -> None:
+    """PLACED -> deep insert; UPDATED/CANCELLED -> change documents on the same topic and key, so the
+    connector (one document in flight per partition) applies them after the create, in order."""
+    bus = InMemoryBus()
+    entities = {"US01": ErpEntity(target="business-central")}
+    bus.deploy(
+        build_service(
+            samples.settings(routed_orders_topic="canonical.routed-orders.v1", erp_entities=entities)
+        )
+    )
+    _publish(bus, "canonical.routed-orders.v1", samples.routed_order(revision=1))
+    _publish(bus, "canonical.orders.v1", samples.order_event())
+    _publish(bus, "canonical.orders.v1", samples.order_version(OrderChange.UPDATED, 2, {"466157049": 1}))
+    _publish(bus, "canonical.orders.v1", samples.order_version(OrderChange.CANCELLED, 3))
+    records = bus.topics["egress.business-central.sales-orders"]
+    seen = [
+        (_headers(r)[HEADERS["document_type"]].decode(), _headers(r)[HEADERS["method"]].decode())
+        for r in records
+    ]
+    assert seen == [
+        ("business-central.salesOrder", "POST"),
+        ("business-central.salesOrderChange", "PATCH"),
+        ("business-central.salesOrderChange", "DELETE"),
+    ]
+    assert len({r.key for r in records}) == 1
+    assert len({_headers(r)[HEADERS["idempotency_key"]] for r in records}) == 3
+    assert jsondoc.loads(records[1].value)["salesOrderLines"][0]["quantity"] == 1
