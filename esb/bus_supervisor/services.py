@@ -39,11 +39,12 @@ _DEMO_NETSUITE: dict[str, object] = {
     "customer_ids": {"shopify": "101", "woocommerce": "102", "amazon": "103"},
     "currency_ids": {"USD": "1", "EUR": "2"},
 }
+_DEMO_NETSUITE_CONCURRENCY = 16
 _DEMO_CONNECTOR_ACCOUNTS: dict[str, object] = {
     "demo-netsuite": {
         "base_url": "$TARGET_URL/netsuite",
         "auth": "none",
-        "max_concurrency": 16,
+        "max_concurrency": _DEMO_NETSUITE_CONCURRENCY,
         "rate_per_second": 1000,
         "burst": 200,
         "timeout_s": 10,
@@ -84,6 +85,11 @@ def local_runs() -> dict[str, LocalRun]:
                 "ESB_GUARANTEE": "at_least_once",
                 "CONNECTOR_TOPICS": '["egress.netsuite.sales-orders", "egress.netsuite.journal-entries"]',
                 "CONNECTOR_ACCOUNTS": json.dumps(_DEMO_CONNECTOR_ACCOUNTS),
+                # Every demo document goes to the one NetSuite account, i.e. one sink lane: the lane
+                # limit (default 4) capped delivery at ~75 documents/s here and queued ERP documents
+                # for seconds; let the account's own max_concurrency (16) be the bound.
+                "CONNECTOR_MAX_IN_FLIGHT_PER_ACCOUNT": str(_DEMO_NETSUITE_CONCURRENCY),
+                "CONNECTOR_WORKERS": str(_DEMO_NETSUITE_CONCURRENCY),
             }
         ),
     }

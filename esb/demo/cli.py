@@ -34,7 +34,7 @@ def run_demo(
     mix: str | None,
     seed: int,
     tag: str | None,
-    concurrency: int = 32,
+    concurrency: int = 256,
 ) -> DemoRecord:
     plan = read_plan(layout)
     if plan is None or plan.gateway_url is None:
@@ -80,6 +80,7 @@ def print_summary(summary: RunSummary, tag: str) -> None:
         "HTTP answers: "
         + ", ".join(f"{status}: {count}" for status, count in sorted(summary.by_status.items()))
         + f"; p50 {summary.percentile(0.5):.1f} ms, p99 {summary.percentile(0.99):.1f} ms"
+        + f" (from each event's due time; sender late by p99 {summary.lag_percentile(0.99):.1f} ms)"
     )
     for topic, count in sorted(summary.skipped.items()):
         _console.print(f"[yellow]skipped {count} events: ingress topic {topic} does not exist[/yellow]")
@@ -96,7 +97,9 @@ def demo(
     mix: Annotated[str | None, typer.Option(help="flow weights, e.g. shopify_order=30,stock=10")] = None,
     seed: Annotated[int, typer.Option(help="same seed + tag = same events")] = 1,
     tag: Annotated[str | None, typer.Option(help="run tag in SKUs, emails and ids (default: random)")] = None,
-    concurrency: Annotated[int, typer.Option(help="requests in flight")] = 32,
+    concurrency: Annotated[
+        int, typer.Option(help="open connections; requests beyond wait, timed from when they were due")
+    ] = 256,
     state_dir: Annotated[
         Path | None, typer.Option("--state-dir", help="the bus's folder (esb bus up)")
     ] = None,

@@ -202,7 +202,7 @@ class Generator:
                 self._order_keys(draft),
             )
         )
-        charge = f"ch_{self.tag.lower()}{draft.native_id}"
+        charge = f"ch_{self.tag.lower()}_{draft.native_id}"  # "_": no PAN-like digit run
         self._pending.append(
             DemoEvent(
                 "stripe_charge",
@@ -276,7 +276,7 @@ class Generator:
                     keys,
                 )
             )
-            refund_id = f"re_{self.tag.lower()}{draft.native_id}"
+            refund_id = f"re_{self.tag.lower()}_{draft.native_id}"
             event_id = f"evt_r{draft.native_id}"
             self._pending.append(
                 DemoEvent(

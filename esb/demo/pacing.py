@@ -1,4 +1,4 @@
-"""A real rate limit: event *i* is due at ``start + i / rate``; a late sender catches up, never bursts."""
+"""An open-loop schedule: event *i* is due at ``start + i / rate``, whatever happened to earlier ones."""
 
 from __future__ import annotations
 

@@ -1,5 +1,14 @@
 """Post the generator's events to the gateway at a fixed rate, signed like their providers.
 
+Open loop: event *i* is due at ``start + i / rate`` and is sent then, however many earlier requests
+are still unanswered; a late sender (CPU-starved) sends what is overdue at once. Every latency is
+measured from the event's *due* time, so a slow answer or a late sender shows in the figures
+instead of silently lowering the offered rate (no coordinated omission).
+
+aiohttp is the client: at the same concurrency it costs ~0.1 ms of CPU per request where
+httpx.AsyncClient costs ~2.4 ms (measured on the 2-core dev machine), and the sender shares the
+machine with the bus it is measuring.
+
 Loopback only: the gateway URL must point at this machine. The run is bounded by a duration or an
 event count; the summary counts what was accepted, refused and skipped (ingress topic missing).
 """
@@ -13,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-import httpx
+import aiohttp
 from confluent_kafka.admin import AdminClient
 
 from esb.demo.generator import DemoEvent
@@ -28,7 +37,7 @@ _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """One accepted event: when it left (wall clock, seconds) and its business keys."""
+    """One accepted event: when it was due to leave (wall clock, seconds) and its business keys."""
 
     kind: str
     event_id: str
@@ -43,7 +52,8 @@ class RunSummary:
     by_kind: Counter[str] = field(default_factory=Counter)
     by_status: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)  # ingress topic -> events not sent
-    http_ms: list[float] = field(default_factory=list)
+    http_ms: list[float] = field(default_factory=list)  # due time -> answer, per answered request
+    lag_ms: list[float] = field(default_factory=list)  # due time -> request handed to the client
     sent: list[Sent] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
 
@@ -57,10 +67,17 @@ class RunSummary:
         return total / self.elapsed_s if self.elapsed_s else 0.0
 
     def percentile(self, q: float) -> float:
-        if not self.http_ms:
-            return 0.0
-        ordered = sorted(self.http_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+        return _percentile(self.http_ms, q)
+
+    def lag_percentile(self, q: float) -> float:
+        return _percentile(self.lag_ms, q)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def existing_topics(kafka_config: Mapping[str, str]) -> set[str]:
@@ -86,41 +103,43 @@ async def _post_all(
     summary: RunSummary,
     concurrency: int,
 ) -> None:
-    semaphore = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=gateway_url, limits=limits, timeout=10.0) as client:
+    # Requests beyond ``concurrency`` open connections wait for one; their wait counts in http_ms.
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=10.0)
+    async with aiohttp.ClientSession(gateway_url, connector=connector, timeout=timeout) as session:
+        schedule.begin()
+        wall_start = time.time()
 
-        async def send(event: DemoEvent) -> None:
+        async def send(event: DemoEvent, due: float) -> None:
+            request = sign(event, secrets, int(time.time()))
+            summary.lag_ms.append((time.monotonic() - due) * 1000)
             try:
-                request = sign(event, secrets, int(time.time()))
-                started = time.perf_counter()
-                sent_at = time.time()
-                response = await client.post(request.path, content=request.body, headers=request.headers)
-                summary.http_ms.append((time.perf_counter() - started) * 1000)
-                summary.by_status[str(response.status_code)] += 1
-                if response.is_success:
-                    summary.by_kind[event.kind] += 1
-                    summary.sent.append(Sent(event.kind, event.event_id, sent_at, event.keys))
-            except httpx.HTTPError as error:
+                async with session.post(request.path, data=request.body, headers=request.headers) as answer:
+                    await answer.read()
+                    status = answer.status
+            except (aiohttp.ClientError, TimeoutError) as error:
                 summary.errors[type(error).__name__] += 1
-            finally:
-                semaphore.release()
+                return
+            summary.http_ms.append((time.monotonic() - due) * 1000)
+            summary.by_status[str(status)] += 1
+            if 200 <= status < 300:
+                summary.by_kind[event.kind] += 1
+                sent_at = wall_start + (due - schedule.start)
+                summary.sent.append(Sent(event.kind, event.event_id, sent_at, event.keys))
 
         tasks: set[asyncio.Task[None]] = set()
-        schedule.begin()
         index = 0
         for event in events:
             if limit is not None and index >= limit:
                 break
-            if deadline is not None and time.monotonic() >= deadline:
-                break
+            if deadline is not None and schedule.due(index) >= deadline:
+                break  # by due time: a late sender still offers rate x duration events
             if event.ingress_topic not in topics:
                 summary.skipped[event.ingress_topic] += 1
                 continue
-            await asyncio.sleep(schedule.delay(index))
+            await asyncio.sleep(schedule.delay(index))  # also yields when already late
+            task = asyncio.create_task(send(event, schedule.due(index)))
             index += 1
-            await semaphore.acquire()
-            task = asyncio.create_task(send(event))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         if tasks:
@@ -136,14 +155,20 @@ def run_events(
     rate: float,
     duration_s: float | None = None,
     limit: int | None = None,
-    concurrency: int = 32,
+    concurrency: int = 256,
+    topics: set[str] | None = None,
 ) -> RunSummary:
-    """Send until ``duration_s`` passed or ``limit`` events went out (at least one bound is required)."""
+    """Send until ``duration_s`` passed or ``limit`` events went out (at least one bound is required).
+
+    ``topics``: the ingress topics that exist (events for others are skipped); asked of the broker
+    when not given.
+    """
     if duration_s is None and limit is None:
         raise ValueError("a demo run needs a duration or an event count")
     _check_loopback(gateway_url)
     summary = RunSummary(planned_rate=rate)
-    topics = existing_topics(kafka_config)
+    if topics is None:
+        topics = existing_topics(kafka_config)
     started = time.monotonic()
     deadline = started + duration_s if duration_s is not None else None
     asyncio.run(

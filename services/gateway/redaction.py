@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
 
 __all__ = ["Redacted", "luhn_valid", "redact", "redact_text"]
 
 _MASK = b"X"
 _PAN_IN_TEXT = re.compile(rb"(?<![0-9])[2-6](?:[ -]?[0-9]){12,18}(?![0-9])")
-_JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?')
+# A string (group 1) with the colon that makes it a key (group 2), or a number.
+_JSON_TOKEN = re.compile(rb'("(?:[^"\\]|\\.)*")([ \t\r\n]*:)?|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?')
 _WHITESPACE = b" \t\r\n"
 _CVV_KEYS = frozenset(
     {
@@ -37,6 +40,25 @@ _CVV_KEYS = frozenset(
         "cardverificationcode",
     }
 )
+
+
+# Prefilters for the JSON scan, each a superset of what it stands for (bodies match neither -> no
+# token-by-token scan): the start of every PAN candidate, and every key that normalises to a CVV key
+# (its lower-cased ASCII letters and digits in a row; U+0130 lower-cases to an "i", no other
+# non-ASCII character lower-cases to an ASCII letter or digit). The names are the CVV keys without
+# those that contain another (cvv2 contains cvv).
+_PAN_START = re.compile(rb"[2-6](?:[ -]?[0-9]){12}")
+_NOT_ASCII_ALNUM = bytes(c for c in range(256) if not (0x30 <= c <= 0x39 or 0x61 <= c <= 0x7A))
+_CVV_CORES = tuple(
+    name.encode() for name in sorted(_CVV_KEYS) if not any(o != name and o in name for o in _CVV_KEYS)
+)
+
+
+def _may_have_cvv_key(body: bytes) -> bool:
+    squeezed = body.replace(b"\xc4\xb0", b"i").lower().translate(None, _NOT_ASCII_ALNUM)
+    return any(core in squeezed for core in _CVV_CORES)
+
+
 _CVV_NAMES = rb"cvv2?|cvc2?|csc|cvn|security_?code|card_?security_?code|card_?verification_?(?:value|code)"
 _CVV_XML = re.compile(rb"(?i)(<(?:" + _CVV_NAMES + rb")\b[^>]*>\s*)[0-9]{3,4}(\s*</)")
 _CVV_KEY_VALUE = re.compile(rb"(?i)(\b(?:" + _CVV_NAMES + rb")\]?\s*[\"']?\s*[:=]\s*[\"']?)[0-9]{3,4}\b")
@@ -109,38 +131,50 @@ def redact_text(body: bytes) -> Redacted:
     return Redacted(body if total == 0 else masked, total)
 
 
-def _normalized_key(raw: bytes) -> str:
-    return "".join(ch for ch in raw[1:-1].decode("utf-8", "replace").lower() if ch.isalnum())
+class _Key(Enum):
+    CVV = 1
+    IDENTIFIER = 2
+    OTHER = 3
 
 
-def _is_identifier_key(raw: bytes) -> bool:
+@lru_cache(maxsize=4096)  # webhooks of one provider repeat the same few hundred keys
+def _key_kind(raw: bytes) -> _Key:
     key = raw[1:-1].decode("utf-8", "replace")
+    if "".join(ch for ch in key.lower() if ch.isalnum()) in _CVV_KEYS:
+        return _Key.CVV
     lowered = key.lower()
-    return (
-        lowered == "id" or lowered.endswith(("_id", "_ids", "reference")) or key.endswith(("Id", "Ids", "ID"))
-    )
+    if lowered == "id" or lowered.endswith(("_id", "_ids", "reference")) or key.endswith(("Id", "Ids", "ID")):
+        return _Key.IDENTIFIER
+    return _Key.OTHER
 
 
 def _redact_json(body: bytes) -> Redacted:
+    # Without a PAN-shaped digit run anywhere in the body only CVV keys can need masking (every
+    # token's digits are body digits with the same neighbours), and without one of those, nothing.
+    pans_possible = _PAN_START.search(body) is not None
+    if not pans_possible and not _may_have_cvv_key(body):
+        return Redacted(body, 0)
     pieces: list[bytes] = []
     cursor = 0
     count = 0
-    key: bytes | None = None
+    key = _Key.OTHER
     key_end = -1
     for match in _JSON_TOKEN.finditer(body):
-        token = match.group(0)
-        after = match.end()
-        while after < len(body) and body[after] in _WHITESPACE:
-            after += 1
-        if token[0] == 0x22 and body[after : after + 1] == b":":
-            key, key_end = token, after + 1
+        if match.group(2) is not None:
+            key, key_end = _key_kind(match.group(1)), match.end()
+            continue
+        if key is _Key.OTHER and not pans_possible:
             continue
         # A value belongs to the key only when nothing but whitespace separates them.
-        owner = key if key is not None and not body[key_end : match.start()].strip(_WHITESPACE) else None
+        owned = key_end >= 0 and not body[key_end : match.start()].strip(_WHITESPACE)
+        owner = key if owned else _Key.OTHER
+        if owner is not _Key.CVV and not pans_possible:
+            continue
+        token = match.group(0)
         replacement: bytes | None = None
-        if owner is not None and _normalized_key(owner) in _CVV_KEYS:
+        if owner is _Key.CVV:
             replacement = b'"XXX"'
-        elif owner is not None and _is_identifier_key(owner):
+        elif owner is _Key.IDENTIFIER:
             replacement = None
         elif token[0] == 0x22:
             masked, found = _mask_pans(token)

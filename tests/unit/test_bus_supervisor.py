@@ -72,6 +72,10 @@ def test_each_process_gets_its_own_port_instance_and_state_and_only_the_gateway_
         assert envs["connectors"]["ESB_GUARANTEE"] == "at_least_once"
         accounts = json.loads(envs["connectors"]["CONNECTOR_ACCOUNTS"])
         assert accounts["demo-netsuite"]["base_url"] == f"{plan.target_url}/netsuite"
+        # One account = one sink lane: the lane limit must not be what caps delivery below the account's.
+        concurrency = accounts["demo-netsuite"]["max_concurrency"]
+        assert int(envs["connectors"]["CONNECTOR_MAX_IN_FLIGHT_PER_ACCOUNT"]) >= concurrency
+        assert int(envs["connectors"]["CONNECTOR_WORKERS"]) >= concurrency
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from esb.demo.signing import sign
 from esb.observe.metrics import ServiceKpis, histogram_quantile, kpis_from_text
 from esb.observe.view import ServiceRow, throughput
 from services.gateway import signatures
+from services.gateway.redaction import redact
 from services.translator.ingress import IngressRecord
 from services.translator.registry import all_routes
 
@@ -213,3 +214,12 @@ def test_throughput_is_the_difference_between_two_snapshots() -> None:
     after = [ServiceRow("s", 1, ServiceKpis(records_in=30, errors=2), None, 7.0, None)]
     assert throughput(before, after, 2.0) == {"s": (10.0, 0.5)}
     assert throughput(before, [ServiceRow("s", None, None, None, None, None)], 2.0) == {}
+
+
+@pytest.mark.parametrize("tag", ["B3F40", "E2E4A5C6", "U1"])
+def test_demo_traffic_carries_nothing_the_gateway_would_mask_as_card_data(
+    secrets: DemoSecrets, tag: str
+) -> None:
+    # A masked id (e.g. a charge id whose digits pass as a PAN) would no longer join its order.
+    for event in _sample(secrets, 300, tag=tag):
+        assert redact(sign(event, secrets, NOW).body, "application/json").count == 0, event.kind

@@ -61,3 +61,18 @@ def test_json_cvv_under_any_spelling_and_type() -> None:
     body = b'{"securityCode": 123, "card_verification_value": "4567", "CVC2": "999"}'
     result = redact(body)
     assert json.loads(result.body) == {"securityCode": "XXX", "card_verification_value": "XXX", "CVC2": "XXX"}
+
+
+def test_json_cvv_key_spellings_the_prefilter_must_not_miss() -> None:
+    # No PAN-shaped digits in these bodies: only the CVV-key prefilter can send them to the scan.
+    body = '{"CARD_VERİFİCATİON_CODE": 123, "c.v.v": "4567", "Card-Security Code": 999}'.encode()
+    result = redact(body)
+    assert result.count == 3
+    assert set(json.loads(result.body).values()) == {"XXX"}
+
+
+def test_json_without_card_data_or_cvv_keys_is_returned_as_is() -> None:
+    body = b'{"note": "security deposit, code 12", "phone": "555 123 4567", "total": 2345678901}'
+    result = redact(body)
+    assert result.count == 0
+    assert result.body is body
