@@ -2,8 +2,10 @@
 
 Hand-written because the point is the error: ``$.line_items[2].price: expected decimal string,
 found 'abc'`` — general-purpose libraries (jsonpath, glom) locate values but do not type them with
-each source's money and time rules. Numbers are parsed exactly (``parse_float=Decimal``), so a JSON
-float never becomes a binary float.
+each source's money and time rules. Numbers are parsed exactly (floats as ``Decimal``), so a JSON
+float never becomes a binary float. msgspec parses (about 4x faster than ``json``); what it refuses
+is parsed again by ``json``, whose rules (lone surrogate escapes, ``NaN``, huge integers) and error
+messages (line and column) the translator has always had.
 """
 
 from __future__ import annotations
@@ -15,19 +17,27 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import msgspec
+
 from services.translator.errors import MISSING, TranslationError
 
-__all__ = ["JsonNode", "parse_json"]
+__all__ = ["JsonNode", "load_json", "parse_json"]
 
 _MAX_BYTES = 5 * 1024 * 1024
 # ASCII only: Decimal() and int() would also take "1_000", "١٢" or "²", which no source sends.
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,6})?")
 _INTEGER = re.compile(r"-?[0-9]{1,30}")
 _MAX_INT_DIGITS = 30
+_DECODER = msgspec.json.Decoder(float_hook=Decimal)
 
 
 def parse_json(raw: bytes, path: str = "$") -> JsonNode:
     """Parse UTF-8 JSON bytes; malformed input, bad UTF-8 or absurd nesting is a TranslationError."""
+    return JsonNode(load_json(raw, path), path)
+
+
+def load_json(raw: bytes, path: str = "$") -> Any:
+    """The plain value (dicts, lists, str, int, Decimal, bool, None) that :func:`parse_json` wraps."""
     if len(raw) > _MAX_BYTES:
         raise TranslationError(path, f"at most {_MAX_BYTES} bytes", f"{len(raw)} bytes")
     try:
@@ -35,7 +45,13 @@ def parse_json(raw: bytes, path: str = "$") -> JsonNode:
     except UnicodeDecodeError as error:
         raise TranslationError(path, "UTF-8 text", f"invalid byte at {error.start}") from error
     try:
-        value = json.loads(text, parse_float=Decimal)
+        return _DECODER.decode(text)
+    except msgspec.DecodeError:
+        pass  # json decides, with its own rules and a line and column for the message
+    except RecursionError as error:
+        raise TranslationError(path, "JSON nested less deeply", "too deep a nesting") from error
+    try:
+        return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as error:
         raise TranslationError(
             path, "JSON", f"{error.msg} at line {error.lineno} column {error.colno}"
@@ -44,7 +60,6 @@ def parse_json(raw: bytes, path: str = "$") -> JsonNode:
         raise TranslationError(path, "JSON nested less deeply", "too deep a nesting") from error
     except ValueError as error:  # e.g. an integer literal beyond int()'s digit limit
         raise TranslationError(path, "JSON", str(error)) from error
-    return JsonNode(value, path)
 
 
 class JsonNode:

@@ -2,43 +2,41 @@
 
 Totals are the source's own figures: ``total_price`` (original) and ``current_total_price`` (after
 edits and refunds) both kept. Line prices are before discounts; allocations carry the discounts.
+
+The hot path of the bus (issue #5): the payload is read as plain dicts (``_fields``, same rules as
+JsonNode, a path string only for a rejection) into the canonical order as plain values, which
+pydantic validates once, as a whole, at the end: every value is still checked by the model, and
+what the adapter can reject at a source path (an amount, a currency, an id) it rejects there first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from schemas.common.models import DiscountAllocation, Money, TaxLine
+from schemas.common.models import Money
 from schemas.orders.models import (
-    CustomerSnapshot,
     DiscountTarget,
     FinancialStatus,
     FulfillmentStatus,
-    Order,
-    OrderCancellation,
     OrderChange,
-    OrderDiscount,
     OrderEvent,
-    OrderLine,
-    ShippingLine,
 )
-from services.translator.adapters._common import (
-    canonical,
-    change_is_new,
-    currency,
-    document,
-    quantity,
-    rate,
-    route,
-    string_map,
-    unwrap,
+from services.translator.adapters import _fields as f
+from services.translator.adapters._common import canonical, change_is_new, rate, route, string_map
+from services.translator.adapters.shopify._plain import (
+    address,
+    money,
+    money_pair,
+    opt_money_pair,
+    tags,
 )
-from services.translator.adapters.shopify._shared import SYSTEM, address, money_pair, opt_money_pair, tags
+from services.translator.adapters.shopify._shared import SYSTEM
 from services.translator.adapters.shopify.totals import order_totals
 from services.translator.ingress import IngressRecord
-from services.translator.json_reader import JsonNode
+from services.translator.json_reader import JsonNode, load_json
 from services.translator.metadata import event_metadata
 
 __all__ = ["translate_orders"]
@@ -65,70 +63,88 @@ CHANGE_BY_TOPIC = {
 }
 DISCOUNT_TARGET = {"line_item": DiscountTarget.LINE_ITEMS, "shipping_line": DiscountTarget.SHIPPING}
 
-Allocations = dict[int, list[DiscountAllocation]]
+Plain = dict[str, Any]
+"""A canonical record as the dict its model validates from."""
+Applications = list[tuple[Any, str]]
+Allocations = dict[int, list[Plain]]
 
 
 @route
 def translate_orders(record: IngressRecord) -> Sequence[OrderEvent]:
-    return [_order_event(record, node) for node in unwrap(document(record), "order", "orders")]
+    return [
+        _order_event(record, f.obj(value, path), path)
+        for value, path in f.unwrap(load_json(record.raw), "order", "orders")
+    ]
 
 
-def _order_event(record: IngressRecord, node: JsonNode) -> OrderEvent:
-    native_id = node["id"].text()
-    shop = currency(node["currency"])
-    presentment_node = node["presentment_currency"]
-    presentment = currency(presentment_node) if presentment_node.is_present else None
-    placed_at = node["created_at"].timestamp()
-    updated_at = node["updated_at"].opt_timestamp()
-    cancelled_at = node["cancelled_at"].opt_timestamp()
-    closed_at = node["closed_at"].opt_timestamp()
-    applications = list(node["discount_applications"].items())
+def _order_event(record: IngressRecord, node: f.Obj, path: str) -> OrderEvent:
+    native_id = f.text(node, "id", path)
+    shop = f.currency(node, "currency", path)
+    presentment = (
+        f.currency(node, "presentment_currency", path)
+        if node.get("presentment_currency") is not None
+        else None
+    )
+    placed_at = f.timestamp(node, "created_at", path)
+    updated_at = f.opt_timestamp(node, "updated_at", path)
+    cancelled_at = f.opt_timestamp(node, "cancelled_at", path)
+    closed_at = f.opt_timestamp(node, "closed_at", path)
+    applications = list(f.items(node, "discount_applications", path))
     by_index: Allocations = {}
-    lines = [_line(line, shop, applications, by_index) for line in node["line_items"].items()]
-    shipping = [_shipping(line, shop, applications, by_index) for line in node["shipping_lines"].items()]
-    totals, presentment_totals = order_totals(node, shop, shipping)
+    lines = [
+        _line(f.obj(line, line_path), line_path, shop, applications, by_index)
+        for line, line_path in f.items(node, "line_items", path)
+    ]
+    shipping = [
+        _shipping(f.obj(line, line_path), line_path, shop, applications, by_index)
+        for line, line_path in f.items(node, "shipping_lines", path)
+    ]
+    totals, presentment_totals = order_totals(node, path, shop, shipping)
     change = _change(record, placed_at, updated_at, cancelled_at, closed_at)
-    order = Order(
-        order_id=canonical(record, "order", native_id),
-        channel=SYSTEM,
-        account=record.account,
-        native_id=native_id,
-        display_number=node["name"].opt_text(),
-        placed_at=placed_at,
-        updated_at=updated_at,
-        customer=_customer(record, node),
-        billing_address=address(node["billing_address"]),
-        shipping_address=address(node["shipping_address"]),
-        lines=lines,
-        shipping_lines=shipping,
-        discounts=_discounts(node, applications, by_index, shop),
-        shop_currency=shop,
-        presentment_currency=presentment,
-        taxes_included=bool(node["taxes_included"].opt_boolean(False)),
-        totals=totals,
-        presentment_totals=presentment_totals,
-        financial_status=FINANCIAL.get(node["financial_status"].opt_text() or "", FinancialStatus.UNKNOWN),
-        fulfillment_status=FULFILLMENT.get(node["fulfillment_status"].opt_text(), FulfillmentStatus.UNKNOWN),
-        source_status=node["financial_status"].opt_text(),
-        cancellation=(
-            OrderCancellation(cancelled_at=cancelled_at, reason=node["cancel_reason"].opt_text())
-            if cancelled_at or node["cancel_reason"].is_present
+    order = {
+        "order_id": canonical(record, "order", native_id),
+        "channel": SYSTEM,
+        "account": record.account,
+        "native_id": native_id,
+        "display_number": f.opt_text(node, "name", path),
+        "placed_at": placed_at,
+        "updated_at": updated_at,
+        "customer": _customer(record, node, path),
+        "billing_address": address(node.get("billing_address"), f"{path}.billing_address"),
+        "shipping_address": address(node.get("shipping_address"), f"{path}.shipping_address"),
+        "lines": lines,
+        "shipping_lines": shipping,
+        "discounts": _discounts(node, path, applications, by_index, shop),
+        "shop_currency": shop,
+        "presentment_currency": presentment,
+        "taxes_included": bool(f.opt_boolean(node, "taxes_included", path, False)),
+        "totals": totals,
+        "presentment_totals": presentment_totals,
+        "financial_status": FINANCIAL.get(
+            f.opt_text(node, "financial_status", path) or "", FinancialStatus.UNKNOWN
+        ),
+        "fulfillment_status": FULFILLMENT.get(
+            f.opt_text(node, "fulfillment_status", path), FulfillmentStatus.UNKNOWN
+        ),
+        "source_status": f.opt_text(node, "financial_status", path),
+        "cancellation": (
+            {"cancelled_at": cancelled_at, "reason": f.opt_text(node, "cancel_reason", path)}
+            if cancelled_at or node.get("cancel_reason") is not None
             else None
         ),
-        closed_at=closed_at,
-        tags=tags(node["tags"]),
-        note=node["note"].opt_text(),
-        attributes=string_map((a["name"].text(), a["value"]) for a in node["note_attributes"].items()),
-    )
-    occurred = updated_at or placed_at
+        "closed_at": closed_at,
+        "tags": tags(node, "tags", path),
+        "note": f.opt_text(node, "note", path),
+        "attributes": _string_map(node, "note_attributes", path),
+    }
     metadata = event_metadata(
         record,
         event_type=f"order.{change.lower()}",
         entity="order",
         native_id=native_id,
-        occurred_at=occurred,
+        occurred_at=updated_at or placed_at,
     )
-    return OrderEvent(metadata=metadata, change=change, order=order)
+    return OrderEvent.model_validate({"metadata": metadata, "change": change, "order": order})
 
 
 def _change(
@@ -150,130 +166,155 @@ def _change(
     return OrderChange.UPDATED
 
 
+def _string_map(node: f.Obj, key: str, path: str) -> dict[str, str]:
+    """``[{"name": ..., "value": ...}]`` (note attributes, line properties) as strings."""
+
+    def pairs() -> Iterator[tuple[str, JsonNode]]:
+        for item, item_path in f.items(node, key, path):
+            pair = f.obj(item, item_path)
+            yield f.text(pair, "name", item_path), f.node(pair, "value", item_path)
+
+    return string_map(pairs())
+
+
 def _allocations(
-    node: JsonNode, shop: str, applications: list[JsonNode], by_index: Allocations
-) -> list[DiscountAllocation]:
+    node: f.Obj, path: str, shop: str, applications: Applications, by_index: Allocations
+) -> list[Plain]:
     result = []
-    for allocation in node["discount_allocations"].items():
-        amount, presentment = money_pair(allocation, "amount", shop)
-        index_node = allocation["discount_application_index"]
-        index = index_node.integer() if index_node.is_present else -1
-        application = applications[index] if 0 <= index < len(applications) else None
-        made = DiscountAllocation(
-            amount=amount,
-            presentment_amount=presentment,
-            code=application["code"].opt_text() if application else None,
-            title=application["title"].opt_text() if application else None,
-        )
+    for value, allocation_path in f.items(node, "discount_allocations", path):
+        allocation = f.obj(value, allocation_path)
+        amount, presentment = money_pair(allocation, "amount", allocation_path, shop)
+        index = allocation.get("discount_application_index")
+        if index is None:
+            index = -1
+        elif type(index) is not int:
+            index = f.node(allocation, "discount_application_index", allocation_path).integer()
+        code = title = None
+        if 0 <= index < len(applications):
+            application_value, application_path = applications[index]
+            application = f.obj(application_value, application_path)
+            code = f.opt_text(application, "code", application_path)
+            title = f.opt_text(application, "title", application_path)
+        made = {"amount": amount, "presentment_amount": presentment, "code": code, "title": title}
         by_index.setdefault(index, []).append(made)
         result.append(made)
     return result
 
 
-def _tax_lines(node: JsonNode, shop: str) -> list[TaxLine]:
+def _tax_lines(node: f.Obj, path: str, shop: str) -> list[Plain]:
     result = []
-    for tax in node["tax_lines"].items():
-        price, presentment = money_pair(tax, "price", shop)
+    for value, tax_path in f.items(node, "tax_lines", path):
+        tax = f.obj(value, tax_path)
+        price, presentment = money_pair(tax, "price", tax_path, shop)
         result.append(
-            TaxLine(
-                title=tax["title"].opt_text() or "tax",
-                rate=rate(tax["rate"]),
-                amount=price,
-                presentment_amount=presentment,
-            )
+            {
+                "title": f.opt_text(tax, "title", tax_path) or "tax",
+                "rate": rate(f.node(tax, "rate", tax_path)) if tax.get("rate") is not None else None,
+                "amount": price,
+                "presentment_amount": presentment,
+            }
         )
     return result
 
 
-def _line(node: JsonNode, shop: str, applications: list[JsonNode], by_index: Allocations) -> OrderLine:
-    units = quantity(node["quantity"])
-    price, presentment_price = money_pair(node, "price", shop)
-    allocations = _allocations(node, shop, applications, by_index)
-    discounted = price.amount * units - sum((a.amount.amount for a in allocations), Decimal(0))
-    return OrderLine(
-        line_id=node["id"].text(),
-        sku=node["sku"].opt_text(),
-        product_id=node["product_id"].opt_text(),
-        variant_id=node["variant_id"].opt_text(),
-        title=node["title"].opt_text() or node["name"].opt_text() or "",
-        variant_title=node["variant_title"].opt_text(),
-        quantity=units,
-        unit_price=price,
-        presentment_unit_price=presentment_price,
-        discount_allocations=allocations,
-        tax_lines=_tax_lines(node, shop),
-        line_total=Money(amount=discounted, currency=shop),
-        requires_shipping=bool(node["requires_shipping"].opt_boolean(True)),
-        fulfillable_quantity=quantity(node["fulfillable_quantity"])
-        if node["fulfillable_quantity"].is_present
+def _line(node: f.Obj, path: str, shop: str, applications: Applications, by_index: Allocations) -> Plain:
+    units = f.quantity(node, "quantity", path)
+    price, presentment_price = money_pair(node, "price", path, shop)
+    allocations = _allocations(node, path, shop, applications, by_index)
+    discounted = price.amount * units - sum((a["amount"].amount for a in allocations), Decimal(0))
+    return {
+        "line_id": f.text(node, "id", path),
+        "sku": f.opt_text(node, "sku", path),
+        "product_id": f.opt_text(node, "product_id", path),
+        "variant_id": f.opt_text(node, "variant_id", path),
+        "title": f.opt_text(node, "title", path) or f.opt_text(node, "name", path) or "",
+        "variant_title": f.opt_text(node, "variant_title", path),
+        "quantity": units,
+        "unit_price": price,
+        "presentment_unit_price": presentment_price,
+        "discount_allocations": allocations,
+        "tax_lines": _tax_lines(node, path, shop),
+        "line_total": money(discounted, shop),
+        "requires_shipping": bool(f.opt_boolean(node, "requires_shipping", path, True)),
+        "fulfillable_quantity": f.quantity(node, "fulfillable_quantity", path)
+        if node.get("fulfillable_quantity") is not None
         else None,
-        properties=string_map((p["name"].text(), p["value"]) for p in node["properties"].items()),
-    )
+        "properties": _string_map(node, "properties", path),
+    }
 
 
-def _shipping(node: JsonNode, shop: str, applications: list[JsonNode], by_index: Allocations) -> ShippingLine:
-    price, presentment = money_pair(node, "price", shop)
-    discounted = opt_money_pair(node, "discounted_price", shop)
-    return ShippingLine(
-        line_id=node["id"].opt_text(),
-        code=node["code"].opt_text(),
-        title=node["title"].opt_text() or node["code"].opt_text() or "shipping",
-        carrier=node["carrier_identifier"].opt_text() or node["source"].opt_text(),
-        price=price,
-        discounted_price=discounted[0] if discounted else None,
-        presentment_price=presentment,
-        discount_allocations=_allocations(node, shop, applications, by_index),
-        tax_lines=_tax_lines(node, shop),
-    )
+def _shipping(node: f.Obj, path: str, shop: str, applications: Applications, by_index: Allocations) -> Plain:
+    price, presentment = money_pair(node, "price", path, shop)
+    discounted = opt_money_pair(node, "discounted_price", path, shop)
+    return {
+        "line_id": f.opt_text(node, "id", path),
+        "code": f.opt_text(node, "code", path),
+        "title": f.opt_text(node, "title", path) or f.opt_text(node, "code", path) or "shipping",
+        "carrier": f.opt_text(node, "carrier_identifier", path) or f.opt_text(node, "source", path),
+        "price": price,
+        "discounted_price": discounted[0] if discounted else None,
+        "presentment_price": presentment,
+        "discount_allocations": _allocations(node, path, shop, applications, by_index),
+        "tax_lines": _tax_lines(node, path, shop),
+    }
 
 
 def _discounts(
-    node: JsonNode, applications: list[JsonNode], by_index: Allocations, shop: str
-) -> list[OrderDiscount]:
-    if node["discount_applications"].is_absent:
+    node: f.Obj, path: str, applications: Applications, by_index: Allocations, shop: str
+) -> list[Plain]:
+    if node.get("discount_applications") is None:
         # Legacy payloads list only codes, each with its amount.
-        return [
-            OrderDiscount(
-                code=code["code"].opt_text(), kind="discount_code", amount=money_pair(code, "amount", shop)[0]
+        result: list[Plain] = []
+        for value, code_path in f.items(node, "discount_codes", path):
+            code = f.obj(value, code_path)
+            result.append(
+                {
+                    "code": f.opt_text(code, "code", code_path),
+                    "kind": "discount_code",
+                    "amount": money_pair(code, "amount", code_path, shop)[0],
+                }
             )
-            for code in node["discount_codes"].items()
-        ]
-    result = []
-    for index, application in enumerate(applications):
+        return result
+    discounts: list[Plain] = []
+    for index, (value, application_path) in enumerate(applications):
+        application = f.obj(value, application_path)
         allocated = by_index.get(index, [])
-        total = sum((a.amount.amount for a in allocated), Decimal(0))
-        presentments = [a.presentment_amount for a in allocated if a.presentment_amount]
-        result.append(
-            OrderDiscount(
-                code=application["code"].opt_text(),
-                title=application["title"].opt_text() or application["description"].opt_text(),
-                kind=application["type"].opt_text(),
-                target=DISCOUNT_TARGET.get(application["target_type"].opt_text() or "", DiscountTarget.ORDER),
-                amount=Money(amount=total, currency=shop),
-                presentment_amount=Money(
-                    amount=sum((p.amount for p in presentments), Decimal(0)),
-                    currency=presentments[0].currency,
+        presentments: list[Money] = [a["presentment_amount"] for a in allocated if a["presentment_amount"]]
+        discounts.append(
+            {
+                "code": f.opt_text(application, "code", application_path),
+                "title": f.opt_text(application, "title", application_path)
+                or f.opt_text(application, "description", application_path),
+                "kind": f.opt_text(application, "type", application_path),
+                "target": DISCOUNT_TARGET.get(
+                    f.opt_text(application, "target_type", application_path) or "", DiscountTarget.ORDER
+                ),
+                "amount": money(sum((a["amount"].amount for a in allocated), Decimal(0)), shop),
+                "presentment_amount": money(
+                    sum((p.amount for p in presentments), Decimal(0)), presentments[0].currency
                 )
                 if presentments
                 else None,
-            )
+            }
         )
-    return result
+    return discounts
 
 
-def _customer(record: IngressRecord, node: JsonNode) -> CustomerSnapshot | None:
-    customer = node["customer"]
-    email = node["email"].opt_text() or node["contact_email"].opt_text()
-    if customer.is_absent:
+def _customer(record: IngressRecord, node: f.Obj, path: str) -> Plain | None:
+    customer_value = node.get("customer")
+    email = f.opt_text(node, "email", path) or f.opt_text(node, "contact_email", path)
+    if customer_value is None:
         if not email:
             return None
-        return CustomerSnapshot(email=email, phone=node["phone"].opt_text(), is_guest=True)
-    native = customer["id"].text()
-    return CustomerSnapshot(
-        customer_id=canonical(record, "customer", native),
-        native_id=native,
-        email=customer["email"].opt_text() or email,
-        phone=customer["phone"].opt_text() or node["phone"].opt_text(),
-        first_name=customer["first_name"].opt_text(),
-        last_name=customer["last_name"].opt_text(),
-    )
+        return {"email": email, "phone": f.opt_text(node, "phone", path), "is_guest": True}
+    customer_path = f"{path}.customer"
+    customer = f.obj(customer_value, customer_path)
+    native = f.text(customer, "id", customer_path)
+    return {
+        "customer_id": canonical(record, "customer", native),
+        "native_id": native,
+        "email": f.opt_text(customer, "email", customer_path) or email,
+        "phone": f.opt_text(customer, "phone", customer_path) or f.opt_text(node, "phone", path),
+        "first_name": f.opt_text(customer, "first_name", customer_path),
+        "last_name": f.opt_text(customer, "last_name", customer_path),
+    }

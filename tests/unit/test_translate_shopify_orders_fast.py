@@ -1,0 +1,163 @@
+"""The Shopify orders fast path (plain dicts, one model validation per order, pre-checked Money)
+against the adapter it replaced (``tests/shopify_orders_reference.py``): the same events, byte for
+byte in JSON, for every conformance order and hypothesis-mutated ones; the same rejection wherever
+the reference named a source path; and events the canonical model accepts as they are."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from schemas.common.models import Money
+from schemas.orders.models import OrderEvent
+from services.translator.adapters.shopify._plain import checked_money
+from services.translator.adapters.shopify.orders import translate_orders
+from services.translator.errors import TranslationError
+from services.translator.json_reader import load_json
+from tests import shopify_orders_reference as reference
+from tests.translate_support import conformance, make_record
+from tests.unit.test_translate_properties_channels import mutated
+
+pytestmark = pytest.mark.unit
+
+ORDER_FILES = [
+    "api_2024-04_order_create_t16.json",
+    "api_2024-04_order_create_t17.json",
+    "api_2024-04_order_create_t18.json",
+    "api_2024-04_order_get_full.json",
+    "python_api_order.json",
+    "python_api_orders.json",
+]
+HEADERS: list[dict[str, str]] = [{}, {"provider_topic": "orders/create", "provider_event_id": "w-1"}]
+
+
+def _outcome(translate: Any, raw: bytes, headers: dict[str, str]) -> list[OrderEvent] | TranslationError:
+    try:
+        return list(translate(make_record("shopify", "orders", raw, **headers)))
+    except TranslationError as error:
+        return error
+
+
+def _assert_same(raw: bytes, headers: dict[str, str]) -> None:
+    fast = _outcome(translate_orders, raw, headers)
+    slow = _outcome(reference.translate_orders, raw, headers)
+    if isinstance(slow, TranslationError):
+        assert isinstance(fast, TranslationError), f"reference rejected ({slow}), fast path accepted"
+        if not slow.path.startswith("canonical"):
+            # A source path: the same one. (Where the reference only had a model error, validated
+            # model by model, the fast path may name a source field it reads later, or the
+            # model field with its full path: both at least as precise.)
+            assert (fast.path, fast.expected, fast.found) == (slow.path, slow.expected, slow.found)
+        return
+    assert not isinstance(fast, TranslationError), f"fast path rejected ({fast}), reference accepted"
+    assert [e.model_dump_json() for e in fast] == [e.model_dump_json() for e in slow]
+    for event in fast:
+        assert OrderEvent.model_validate(event.model_dump()) == event
+        assert (
+            OrderEvent.model_validate_json(event.model_dump_json()).model_dump_json()
+            == event.model_dump_json()
+        )
+
+
+@pytest.mark.parametrize("headers", HEADERS, ids=["polled", "webhook"])
+@pytest.mark.parametrize("file", ORDER_FILES)
+def test_conformance_orders_equal_the_reference(file: str, headers: dict[str, str]) -> None:
+    raw = conformance("shopify", file)
+    events = translate_orders(make_record("shopify", "orders", raw, **headers))
+    assert events
+    _assert_same(raw, headers)
+
+
+@pytest.mark.parametrize("file", ORDER_FILES)
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+)
+@given(data=st.data())
+def test_mutated_orders_equal_the_reference(file: str, data: st.DataObject) -> None:
+    _assert_same(data.draw(mutated(conformance("shopify", file))), {})
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("price", "199.000001"),
+        ("price", "1e999999"),
+        ("price", "NaN"),
+        ("price", 12),
+        ("price", "100000000000000"),
+        ("quantity", 10**10),
+        ("quantity", True),
+        ("id", None),
+        ("sku", 1.5),
+    ],
+)
+def test_bad_line_values_are_rejected_like_the_reference(field: str, value: object) -> None:
+    data = json.loads(conformance("shopify", "python_api_order.json"))  # legacy: no *_set twins
+    data["order"]["line_items"][1][field] = value
+    _assert_same(json.dumps(data).encode(), {})
+
+
+def test_line_total_beyond_the_model_is_a_canonical_rejection() -> None:
+    data = json.loads(conformance("shopify", "python_api_order.json"))
+    data["order"]["line_items"][0].update(price="99999999999999.99", quantity=10**9)
+    with pytest.raises(TranslationError) as caught:
+        translate_orders(make_record("shopify", "orders", json.dumps(data).encode()))
+    assert caught.value.path == "canonical order.lines.0.line_total.amount"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"),
+    [("199.00", "USD"), ("-0.5", "EUR"), ("0", "JPY"), ("99999999999999.9999", "KWD"), ("1.", "USD")],
+)
+def test_checked_money_is_the_validated_money(amount: str, currency: str) -> None:
+    made, validated = (
+        checked_money(Decimal(amount), currency),
+        Money(amount=Decimal(amount), currency=currency),
+    )
+    assert made == validated
+    assert made.model_dump_json() == validated.model_dump_json()  # 4 places, as the validator quantizes
+    for attribute in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"):
+        assert getattr(made, attribute) == getattr(validated, attribute), attribute
+    assert Money.model_validate(made.model_dump()) == made
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_JSON, ensure_ascii=st.booleans())
+def test_load_json_reads_what_json_reads(value: Any, ensure_ascii: bool) -> None:
+    """msgspec with json as the fallback: the same values, Decimal exponents included."""
+    text = json.dumps(value, ensure_ascii=ensure_ascii)
+    assert repr(load_json(text.encode())) == repr(json.loads(text, parse_float=Decimal))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"\\ud800"', '{"a": NaN}', "1" * 5000, '{"a": 1, "a": 2}', "\ufeff[1.50]", "[1e400, -0, 1E5, 0.1]"],
+)
+def test_load_json_edge_cases_read_as_json_reads_them(text: str) -> None:
+    try:
+        expected = repr(json.loads(text.removeprefix("\ufeff"), parse_float=Decimal))
+    except ValueError:
+        with pytest.raises(TranslationError):
+            load_json(text.encode())
+        return
+    assert repr(load_json(text.encode())) == expected
