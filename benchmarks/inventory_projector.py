@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/inventory_projector.py --movements 100000
     .venv/bin/python benchmarks/inventory_projector.py --soak --movements 100000 --kills 5
+    .venv/bin/python benchmarks/inventory_projector.py --in-process --movements 30000 [--profile]
 
 Needs KAFKA_BOOTSTRAP_SERVERS and SCHEMA_REGISTRY_URL (defaults: the test stack's ports).
 
@@ -16,6 +17,11 @@ Needs KAFKA_BOOTSTRAP_SERVERS and SCHEMA_REGISTRY_URL (defaults: the test stack'
 - ``--soak``: instead, kill -9 the projector ``--kills`` times while it works through the feed and
   check the published levels against a from-scratch recomputation (the integration test's check,
   at full size).
+- ``--in-process``: no broker for the projector: the same feed through the runtime's
+  ``RecordProcessor`` (Avro on a ``mock://`` registry, RocksDB stores, overlays written to disk
+  every ``--commit-every`` records, no changelog), stage-2 records routed back in; CPU per movement
+  split by stage, ``--profile`` adds the cProfile top functions. The figure to compare changes of
+  the handler with, without the broker's noise.
 """
 
 from __future__ import annotations
@@ -75,11 +81,16 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=int, default=10)
     parser.add_argument("--soak", action="store_true", help="kill -9 during the run and verify instead")
     parser.add_argument("--kills", type=int, default=5)
+    parser.add_argument("--in-process", action="store_true", help="no broker: the record path only")
+    parser.add_argument("--profile", action="store_true", help="with --in-process: cProfile top functions")
     parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"))
     parser.add_argument(
         "--registry", default=os.environ.get("SCHEMA_REGISTRY_URL", "http://127.0.0.1:18081/apis/ccompat/v7")
     )
     args = parser.parse_args()
+    if args.in_process:
+        _in_process(args)
+        return
     admin = AdminClient({"bootstrap.servers": args.bootstrap})
     run = uuid.uuid4().hex[:6]
     names = ["movements", "reservations", "bysku", "levels", "channels", "alerts"]
@@ -171,6 +182,110 @@ def _measure(
         f"latency movement -> committed level ({len(latencies)} samples at {args.rate}/s): "
         f"p50 {statistics.median(latencies):.1f} ms, p99 {latencies[int(len(latencies) * 0.99) - 1]:.1f} ms"
     )
+
+
+def _in_process(args: argparse.Namespace) -> None:
+    import cProfile
+    import pstats
+    import shutil
+    import zlib
+    from collections import deque
+
+    from bus.config import SchemaRegistrySettings, StateBackend
+    from bus.observability.metrics import Metrics
+    from bus.observability.tracing import Tracing
+    from bus.processor import Record, RecordProcessor
+    from bus.retry import RetryPolicy
+    from bus.serde import registry_client
+    from bus.service import StatePut
+    from bus.state.backends import open_backend
+    from bus.state.store import StorePartition
+    from services.inventory_projector.handler import build_service
+    from services.inventory_projector.settings import ChannelConfig, ProjectorSettings
+
+    settings = ProjectorSettings(
+        service_name="bench-ip",
+        movements_topic="mv",
+        reservations_topic="rs",
+        repartition_topic="bysku",
+        levels_topic="levels",
+        channel_topic="channels",
+        alerts_topic="alerts",
+        channels={"web": ChannelConfig(locations=("L00", "L01", "L02"), buffer=2)},
+    )
+    service = build_service(settings)
+    registry = registry_client(SchemaRegistrySettings(url=f"mock://{uuid.uuid4().hex}"))
+    decoders = {spec.topic: spec.codec.bind(registry, auto_register=True) for spec in service.inputs}
+    encoders = {spec.topic: spec.codec.bind(registry, auto_register=True) for spec in service.outputs}
+    root = Path(tempfile.mkdtemp(prefix="esb-bench-ip-"))
+    stores = {
+        (spec.name, p): StorePartition(
+            spec.name, p, open_backend(StateBackend.ROCKSDB, root / spec.name / str(p)), spec.ttl
+        )
+        for spec in service.stores
+        for p in range(args.partitions)
+    }
+    processor = RecordProcessor(
+        service,
+        decoders,
+        encoders,
+        lambda store, partition: stores[(store, partition)],
+        RetryPolicy(1, 0, 0),
+        Tracing(None, group=service.name),
+        Metrics(service.name),
+    )
+    feed = MovementFeed(args.bootstrap, args.registry, settings.movements_topic)
+    inputs = list(feed.records(args.movements, lambda m: decoders["mv"].encode(m, "mv")))
+    offsets: dict[tuple[str, int], int] = {}
+    seconds: dict[str, float] = {}
+
+    def record(topic: str, key: bytes, value: bytes) -> Record:
+        partition = zlib.crc32(key) % args.partitions  # any stable hash: only locality matters here
+        offset = offsets.get((topic, partition), 0)
+        offsets[(topic, partition)] = offset + 1
+        return Record(topic, partition, offset, key, value, [], 1_767_225_600_000 + offset)
+
+    def run() -> None:
+        pending = 0
+        for key, value in inputs:
+            queue = deque([record("mv", key, value)])
+            while queue:
+                item = queue.popleft()
+                started = time.thread_time()
+                processed = processor.process(item)
+                for change in processed.state:
+                    store = stores[(change.store, item.partition)]
+                    if isinstance(change, StatePut):
+                        store.put(change.key, change.value)
+                    else:
+                        store.delete(change.key)
+                seconds[item.topic] = seconds.get(item.topic, 0.0) + time.thread_time() - started
+                for out in processed.outputs:
+                    if out.topic == settings.repartition_topic:
+                        assert out.key is not None
+                        assert out.value is not None
+                        queue.append(record(out.topic, out.key, out.value))
+                pending += 1
+                if pending >= args.commit_every:
+                    pending = 0
+                    for store in stores.values():
+                        if store.dirty:
+                            store.commit_to_disk(store.pending_changes(), None)
+
+    profile = cProfile.Profile() if args.profile else None
+    cpu = time.process_time()
+    if profile is not None:
+        profile.runcall(run)
+    else:
+        run()
+    cpu = time.process_time() - cpu
+    shutil.rmtree(root, ignore_errors=True)
+    n = args.movements
+    split = ", ".join(f"{topic} {total / n * 1e6:.1f} µs" for topic, total in seconds.items())
+    print(f"in-process: {n} movements, {cpu:.2f}s CPU, {n / cpu:.0f} movements per CPU-second")
+    print(f"per movement: {cpu / n * 1e6:.1f} µs CPU; record path by input topic (thread CPU): {split}")
+    if profile is not None:
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
 
 
 def _soak(

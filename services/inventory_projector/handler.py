@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from bus.errors import DeadLetterError
-from bus.serde import AvroCodec, JsonCodec
+from bus.serde import AvroCodec
 from bus.service import Context, Emit, Event, Handler, Input, Outgoing, Output, Service, StatePut, StoreSpec
 from schemas.ids import channel_stock_key, stock_key
 from schemas.inventory.models import (
@@ -53,6 +53,7 @@ from services.inventory_projector.fold import (
 from services.inventory_projector.queries import atp_queries
 from services.inventory_projector.records import (
     AtpUpdate,
+    AtpUpdateCodec,
     Cause,
     alert_record,
     channel_record,
@@ -105,10 +106,11 @@ class _Projector:
             reorder_max_buckets=settings.reorder_max_buckets,
             drift_threshold=settings.drift_threshold,
         )
-        self.channels_of: dict[str, list[str]] = {}
-        for name, channel in sorted(settings.channels.items()):
+        self.channels = sorted(settings.channels.items())
+        self.channels_of: dict[str, frozenset[str]] = {}
+        for name, channel in self.channels:
             for location in channel.locations:
-                self.channels_of.setdefault(location, []).append(name)
+                self.channels_of[location] = self.channels_of.get(location, frozenset()) | {name}
 
     # -- stage 1 ---------------------------------------------------------------------------------
     def movement(self, event: Event[StockMovementEvent], ctx: Context) -> list[Outgoing]:
@@ -236,15 +238,9 @@ class _Projector:
             "src": [u.source_topic, u.source_partition, u.source_offset],
         }
         now = event.timestamp_ms if event.timestamp_ms > 0 else u.as_of_ms
-        cause = Cause(
-            event_id=u.causation_id or f"{u.sku}@{u.location}:{u.revision}",
-            correlation_id=u.correlation_id,
-            ingested_at=utc(u.ingested_at_ms),
-        )
         outgoing: list[Outgoing] = []
-        affected = set(self.channels_of.get(u.location, ()))
-        for name in sorted(self.s.channels):
-            config = self.s.channels[name]
+        affected = self.channels_of.get(u.location, frozenset())
+        for name, config in self.channels:
             slot = coalesce.Slot.from_json(entry["c"].get(name))
             if name in affected:
                 total = sum(entry["l"][loc]["atp"] for loc in config.locations if loc in entry["l"])
@@ -257,6 +253,11 @@ class _Projector:
                 continue
             entry["c"][name] = slot.to_json()
             if emit is not None:
+                cause = Cause(
+                    event_id=u.causation_id or f"{u.sku}@{u.location}:{u.revision}",
+                    correlation_id=u.correlation_id,
+                    ingested_at=utc(u.ingested_at_ms),
+                )
                 record = channel_record(
                     self.s.service_name,
                     u.sku,
@@ -301,17 +302,15 @@ def _avro(model: Any) -> AvroCodec:
     return AvroCodec(model, schema_text(model.avro_name()))
 
 
+# isinstance, not getattr with a default: a pydantic model answers a missing attribute by raising.
 def _event_id(value: Any) -> str | None:
-    metadata = getattr(value, "metadata", None)
-    if metadata is not None:
-        return str(metadata.event_id)
-    causation = getattr(value, "causation_id", None)
-    return None if causation is None else str(causation)
+    if isinstance(value, AtpUpdate):
+        return value.causation_id
+    return str(value.metadata.event_id)
 
 
 def _occurred_at(value: Any) -> Any:
-    metadata = getattr(value, "metadata", None)
-    return None if metadata is None else metadata.occurred_at
+    return None if isinstance(value, AtpUpdate) else value.metadata.occurred_at
 
 
 def build_service(settings: ProjectorSettings) -> Service:
@@ -321,13 +320,13 @@ def build_service(settings: ProjectorSettings) -> Service:
         inputs=[
             Input(settings.movements_topic, _avro(StockMovementEvent)),
             Input(settings.reservations_topic, _avro(ReservationEvent)),
-            Input(settings.repartition_topic, JsonCodec(AtpUpdate)),
+            Input(settings.repartition_topic, AtpUpdateCodec()),
         ],
         outputs=[
             Output(settings.levels_topic, _avro(InventoryLevel)),
             Output(settings.channel_topic, _avro(ChannelAvailability)),
             Output(settings.alerts_topic, _avro(InventoryAlert)),
-            Output(settings.repartition_topic, JsonCodec(AtpUpdate)),
+            Output(settings.repartition_topic, AtpUpdateCodec()),
         ],
         stores=[
             StoreSpec(POSITIONS),

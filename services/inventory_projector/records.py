@@ -1,14 +1,22 @@
 """Records the projector writes: canonical levels, alerts and channel availability, and the internal
-re-keyed level (``AtpUpdate``) that carries each position's ATP to the partition owning its SKU."""
+re-keyed level (``AtpUpdate``) that carries each position's ATP to the partition owning its SKU.
+
+``AtpUpdate`` is a msgspec struct with its own codec: stage 2 reads one per published level, and
+msgspec writes and strictly reads the same JSON object the pydantic model did several times faster.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+import msgspec
+from confluent_kafka.schema_registry import SchemaRegistryClient
 
+from bus.serde import BoundCodec, SerdeError
 from schemas.common.models import EventMetadata, SourceRef
 from schemas.ids import canonical_id
 from schemas.inventory.models import (
@@ -19,13 +27,11 @@ from schemas.inventory.models import (
 )
 from services.inventory_projector.fold import AlertSpec, Level
 
-__all__ = ["AtpUpdate", "Cause", "alert_record", "channel_record", "level_record", "utc"]
+__all__ = ["AtpUpdate", "AtpUpdateCodec", "Cause", "alert_record", "channel_record", "level_record", "utc"]
 
 
-class AtpUpdate(BaseModel):
-    """Value of the internal repartition topic (JSON), keyed by SKU."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class AtpUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Value of the internal repartition topic (a JSON object), keyed by SKU."""
 
     sku: str
     location: str
@@ -43,10 +49,34 @@ class AtpUpdate(BaseModel):
     ingested_at_ms: int
 
 
-class Cause(BaseModel):
-    """What the outputs of one input record inherit from it."""
+class AtpUpdateCodec:
+    """The repartition topic's codec: ``AtpUpdate`` as JSON, read strictly (wrong types and unknown
+    fields are a ``SerdeError``, so the runtime dead-letters the record)."""
 
-    model_config = ConfigDict(frozen=True)
+    def bind(self, registry: SchemaRegistryClient | None, *, auto_register: bool) -> BoundCodec:
+        return _BoundAtpUpdate()
+
+
+class _BoundAtpUpdate:
+    __slots__ = ()
+    _encoder = msgspec.json.Encoder()
+    _decoder = msgspec.json.Decoder(AtpUpdate)
+
+    def encode(self, value: Any, topic: str) -> bytes:
+        if not isinstance(value, AtpUpdate):
+            raise SerdeError(f"expected AtpUpdate, got {type(value).__name__}")
+        return self._encoder.encode(value)
+
+    def decode(self, data: bytes, topic: str) -> Any:
+        try:
+            return self._decoder.decode(data)
+        except msgspec.DecodeError as exc:
+            raise SerdeError(f"cannot decode AtpUpdate from {topic}: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """What the outputs of one input record inherit from it (``ingested_at``: UTC, milliseconds)."""
 
     event_id: str
     correlation_id: str | None

@@ -9,6 +9,7 @@ import random
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -112,19 +113,31 @@ class MovementFeed:
             source_sequence=sequence,
         )
 
-    def send(self, count: int, record_time: bool = False) -> None:
-        context = SerializationContext(self.topic, MessageField.VALUE)
+    def records(
+        self, count: int, serialize: Callable[[StockMovementEvent], bytes], record_time: bool = False
+    ) -> Iterator[tuple[bytes, bytes]]:
+        """The next ``count`` (key, value) pairs; the in-process benchmark serializes its own way."""
         for _ in range(count):
             if self._history and self._rng.random() < self.repeat_share:
                 key, value = self._rng.choice(self._history)  # a re-delivery, byte for byte
             else:
                 movement = self._next()
                 key = str(stock_key(movement.sku, movement.location)).encode()
-                value = self._serialize(movement, context)
+                value = serialize(movement)
                 if len(self._history) < 50_000:
                     self._history.append((key, value))
                 if record_time:
                     self.sent_at[str(movement.metadata.event_id)] = time.time()
+            yield key, value
+
+    def send(self, count: int, record_time: bool = False) -> None:
+        context = SerializationContext(self.topic, MessageField.VALUE)
+
+        def serialize(movement: StockMovementEvent) -> bytes:
+            value: bytes = self._serialize(movement, context)
+            return value
+
+        for key, value in self.records(count, serialize, record_time):
             self._produce(key, value)
             self.sent += 1
         self._producer.flush(60)
