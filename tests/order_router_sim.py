@@ -110,6 +110,8 @@ class RouterSim:
         self.levels: dict[str, list[InventoryLevel]] = defaultdict(list)
         # what the SKU stage has seen: the newest level per location, by revision
         self.seen: dict[str, LevelUpdate] = {}
+        # units the router held per location when that level reached the SKU stage
+        self.held_at_seen: dict[str, int] = {}
         self._offset = 0
         self.last_outgoing: list[Outgoing] = []
 
@@ -193,11 +195,12 @@ class RouterSim:
         if by_sku:
             self.delivered_by_sku.append(event)
             body = event.value.body
+            before = held(self.reservations, self.sku)
             if body.kind == "level":
                 known = self.seen.get(body.location)
                 if known is None or (known.revision or 0) < (body.revision or 0):
                     self.seen[body.location] = body
-            before = held(self.reservations, self.sku)
+                    self.held_at_seen[body.location] = before.get(body.location, 0)
         outgoing = self.handler(event, MemoryContext(self.stores))
         self.last_outgoing = list(outgoing)
         self._apply(outgoing)

@@ -3,13 +3,19 @@ a time, so two orders can never be promised the same unit.
 
 Units the router may promise at a location::
 
-    available = max(on_hand - max(level.reserved, own_outstanding) - safety_stock, 0)
+    available = max(on_hand - max(own_outstanding, level.reserved + moved) - safety_stock, 0)
 
 ``on_hand``, ``level.reserved`` and ``safety_stock`` come from the projector's latest level;
 ``own_outstanding`` is what this stage itself has reserved and not released, counted the moment it
 reserves. The projector's ``reserved`` lags the router's own reservations (it folds them later) and
-may lag its releases; the larger of the two is never below what is truly held, so the router never
-promises a unit twice while the projector catches up (the router is the only writer of reservations).
+may lag its releases; ``moved`` (units this stage reserved minus units it released since that level
+arrived) carries the projector's figure forward. The larger of the two is never below what is truly
+held, so the router never promises a unit twice while the projector catches up (the router is the
+only writer of reservations). Both terms move by exactly the units reserved or released, so
+reserving ``n`` lowers ``available`` by ``n``: what one command or fill is offered is what the next
+one no longer sees. (``max(level.reserved, own)`` did not: while the projector still showed units
+released since, reserving did not lower it, so a fill left a line waiting on units a later order
+could then take.)
 
 Backordered units wait in the SKU's backlog (:mod:`.backorders`). Whenever units may have become
 available (a newer level, a release) the stage fills the backlog first placed first, reserves what
@@ -53,12 +59,14 @@ REQUESTS = "requests"
 @dataclass(slots=True)
 class SkuStock:
     """The stage's view of one SKU: latest level per location, its own outstanding reservations,
-    the backlog of backordered units and how many fills it made (fill ids derive from it)."""
+    its net reservations since each location's level, the backlog of backordered units and how many
+    fills it made (fill ids derive from it)."""
 
     levels: dict[str, dict[str, int | None]]
     own: dict[str, int]
     backlog: list[Waiting] = field(default_factory=list)
     fills: int = 0
+    moved: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> SkuStock:
@@ -69,6 +77,7 @@ class SkuStock:
             dict(data["own"]),
             [Waiting.from_json(w) for w in data.get("bo", [])],  # absent before backorder fills
             int(data.get("fs", 0)),
+            dict(data.get("mv", {})),  # absent before: the next level of a location starts it
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -77,6 +86,7 @@ class SkuStock:
             "own": self.own,
             "bo": [w.to_json() for w in self.backlog],
             "fs": self.fills,
+            "mv": {k: v for k, v in self.moved.items() if v},
         }
 
     def available(self, location: str) -> int:
@@ -84,7 +94,13 @@ class SkuStock:
         if level is None:
             return 0
         on_hand, reserved, safety = (int(level.get(k) or 0) for k in ("oh", "rs", "ss"))
-        return max(on_hand - max(reserved, self.own.get(location, 0)) - safety, 0)
+        held = max(self.own.get(location, 0), reserved + self.moved.get(location, 0))
+        return max(on_hand - held - safety, 0)
+
+    def hold(self, location: str, units: int) -> None:
+        """Count ``units`` more reserved (negative: released) at ``location`` by this stage."""
+        self.own[location] = max(self.own.get(location, 0) + units, 0)
+        self.moved[location] = self.moved.get(location, 0) + units
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +120,7 @@ class SkuStage:
             "ss": update.safety_stock,
             "rv": update.revision,
         }
+        stock.moved.pop(update.location, None)  # the new level's `reserved` is the new baseline
         out = self._fill(stock, update.sku, update.at_ms or 0, ctx)
         return [*out, StatePut(SKUS, update.sku, stock.to_json())]
 
@@ -175,7 +192,7 @@ class SkuStage:
                 left -= units
                 at_ms = max(command.at_ms, hold["at"] + 1)
                 holds.put(rid, {"q": hold["q"], "rl": hold["rl"] + units, "at": at_ms}, outgoing)
-                stock.own[item.location] = max(stock.own.get(item.location, 0) - units, 0)
+                stock.hold(item.location, -units)
                 record = reservation(
                     kind=ReservationKind.RELEASE,
                     reservation_id=rid,
@@ -209,7 +226,7 @@ class SkuStage:
         correlation: str,
     ) -> list[Outgoing]:
         """Hold ``units`` more at ``location`` for the line: count them, emit the cumulative RESERVE."""
-        stock.own[location] = stock.own.get(location, 0) + units
+        stock.hold(location, units)
         rid = reservation_id(order_id, line_id, sku, location)
         hold = holds.get(rid)
         at_ms = max(at_ms, hold["at"] + 1)
