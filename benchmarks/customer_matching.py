@@ -34,18 +34,55 @@ from services.customer_merger.books import Books, MemoryStore
 from services.customer_merger.engine import MatchEngine
 from services.customer_merger.forward import from_customer, from_order
 from services.customer_merger.merge import new_golden_id
-from services.customer_merger.records import InputKind, MatchInput
+from services.customer_merger.records import InputKind, MatchInput, SourceRecord
 from services.customer_merger.settings import CustomerMergerSettings, MatchSettings
-from tests.customer_data import _make_person, _records, generate, pair_metrics
+from tests.customer_data import Population, _make_person, _records, generate, pair_metrics
 
 
 def _item(event: Any, settings: CustomerMergerSettings) -> MatchInput | None:
     return from_customer(event, settings) if isinstance(event, CustomerEvent) else from_order(event, settings)
 
 
+def _identifiers(record: SourceRecord) -> set[str]:
+    found = {f"e:{record.email}"} if record.email and not record.email_relay else set()
+    found |= {f"p:{record.phone}"} if record.phone else set()
+    return found | {
+        f"a:{a['postal']}:{a['number']}" for a in record.address_keys if a.get("postal") and a.get("number")
+    }
+
+
+def identifier_ceiling(population: Population, settings: CustomerMergerSettings) -> dict[str, float]:
+    """The truth's clusters cut where no identifier links them: every true pair sharing an email (not a
+    relay), a phone or postcode + house number, closed transitively. What merging on evidence allows."""
+    items = (_item(event, settings) for event in population.events)
+    records = {i.record.customer_id: i.record for i in items if i is not None and i.record is not None}
+    parent = {cid: cid for cid in records}
+
+    def root(cid: str) -> str:
+        while parent[cid] != cid:
+            parent[cid] = parent[parent[cid]]
+            cid = parent[cid]
+        return cid
+
+    by_person: dict[int, list[str]] = {}
+    for cid in records:
+        by_person.setdefault(population.person_of[cid], []).append(cid)
+    for members in by_person.values():
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                if _identifiers(records[a]) & _identifiers(records[b]):
+                    parent[root(a)] = root(b)
+    clusters: dict[str, list[str]] = {}
+    for cid in records:
+        clusters.setdefault(root(cid), []).append(cid)
+    return pair_metrics(list(clusters.values()), population.person_of)
+
+
 def quality(persons: int, seed: int) -> None:
     population = generate(persons, seed=seed)
     print(f"population: {persons} people, {len(population.events)} source records (seed {seed})")
+    ceiling = identifier_ceiling(population, CustomerMergerSettings())
+    print(f"ceiling (true pairs linked by a shared identifier, transitively): recall={ceiling['recall']:.4f}")
     for guard in (True, False):
         settings = CustomerMergerSettings(match=MatchSettings(household_guard=guard))
         engine, store = MatchEngine(settings), MemoryStore()

@@ -22,6 +22,7 @@ from enum import StrEnum
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.fuzz import token_set_ratio
 
+from services.customer_merger.names import relation
 from services.customer_merger.records import SourceRecord
 from services.customer_merger.settings import MatchSettings
 
@@ -30,7 +31,15 @@ __all__ = ["Comparison", "Decision", "compare", "score_of"]
 # Level weights (log2 likelihood ratios).
 _EMAIL = {"exact": 14.0, "same_local_part": 6.0, "different": -1.5}
 _PHONE = {"exact": 12.0, "different": -2.0}
-_FIRST = {"exact": 5.0, "fuzzy": 2.5, "initial": 1.0, "weak": 0.0, "different": -6.0}
+_FIRST = {
+    "exact": 5.0,
+    "nickname": 4.0,  # a known nickname or spelling variant (names.py): usually the same person
+    "typo": 3.5,  # one keystroke from a known given name that the other is not (names.py)
+    "fuzzy": 2.5,
+    "initial": 1.0,
+    "weak": 0.0,
+    "different": -6.0,
+}
 _LAST = {"exact": 5.0, "fuzzy": 3.5, "weak": 2.0, "different": -5.0}
 _ADDRESS = {"same_building": 7.0, "same_street": 4.0, "same_postal": 1.5, "same_city": 0.0, "different": -2.0}
 _SWAP_PENALTY = 1.0
@@ -100,6 +109,10 @@ def _name_level(a: str, b: str, table: dict[str, float], initials: bool) -> tupl
         return "initial", 0.0
     if set(a_tokens) & set(b_tokens):
         return "fuzzy", 0.95  # "maria jose" vs "maria"; double-barrelled names
+    if initials:  # first names: a known nickname or a typo of a known name is not another name
+        named = relation(a_tokens[0], b_tokens[0]) if len(a_tokens) == len(b_tokens) == 1 else None
+        if named is not None:
+            return named, JaroWinkler.normalized_similarity(a, b)
     similarity = JaroWinkler.normalized_similarity(a, b)
     if similarity >= 0.92:
         return "fuzzy", similarity
@@ -145,9 +158,11 @@ def _address(a: SourceRecord, b: SourceRecord) -> tuple[str, float] | None:
             same_postal = bool(x.get("postal")) and x.get("postal") == y.get("postal")
             same_city = bool(x.get("city")) and x.get("city") == y.get("city")
             same_number = bool(x.get("number")) and x.get("number") == y.get("number")
+            # Two different house numbers are two addresses (neighbours), not one street.
+            other_number = bool(x.get("number")) and bool(y.get("number")) and not same_number
             if (same_postal or same_city) and same_number and street >= 0.85:
                 level = "same_building"
-            elif (same_postal or same_city) and street >= 0.85:
+            elif (same_postal or same_city) and street >= 0.85 and not other_number:
                 level = "same_street"
             elif same_postal:
                 level = "same_postal"
@@ -187,7 +202,7 @@ def compare(a: SourceRecord, b: SourceRecord, settings: MatchSettings) -> Compar
     for name, (level, similarity) in names.items():
         table = _FIRST if name == "first_name" else _LAST
         levels[name], weights[name] = level, table[level]
-        if level in ("fuzzy", "weak", "different"):
+        if level in ("nickname", "typo", "fuzzy", "weak", "different"):
             similarities[name] = similarity
     if swapped:
         levels["names"] = "swapped"
@@ -209,12 +224,17 @@ def compare(a: SourceRecord, b: SourceRecord, settings: MatchSettings) -> Compar
         rules.append("names_swapped")
 
     # Different first names at one address/phone are a household, not a typo: never a match. A first
-    # name that differs only slightly (Joe/Jose, a typo) needs a personal identifier (the email),
-    # not household ones (address, landline, last name).
+    # name that differs only slightly (Joe/Jose, Jason/Mason) or is a nickname of the other
+    # (Elizabeth and her daughter Lisa) needs a personal identifier (the email), not household
+    # ones (address, landline, last name). A typo of a known given name (names.py) does not.
     first = levels.get("first_name")
     if swapped and first == "exact" and levels.get("last_name") != "exact":
         first = levels.get("last_name")  # which record is swapped is unknown: judge by the weaker name
-    household_only = first in ("fuzzy", "weak") and "exact_email" not in rules and settings.household_guard
+        if first in ("fuzzy", "weak"):  # compared as last names; a typo'd given name is still one
+            first = relation(a.last_key, b.first_key) or first
+    household_only = (
+        first in ("nickname", "fuzzy", "weak") and "exact_email" not in rules and settings.household_guard
+    )
     deterministic = not names_conflict and (
         "exact_email" in rules or ("phone_e164" in rules and first in (None, "exact", "initial"))
     )

@@ -15,6 +15,7 @@ from services.customer_merger.engine import MatchEngine
 from services.customer_merger.forward import from_customer, from_order, source_record
 from services.customer_merger.match import Decision, compare
 from services.customer_merger.merge import Effects, check_invariants
+from services.customer_merger.names import relation
 from services.customer_merger.queries import CustomerQueries
 from services.customer_merger.records import InputKind, MatchInput, OrderFact, SourceRecord
 from services.customer_merger.settings import CustomerMergerSettings, SurvivorshipRule
@@ -358,4 +359,74 @@ def test_matching_quality_on_a_labelled_population() -> None:
     assert check_invariants(h.store.data) == []
     metrics = pair_metrics(list(h.goldens().values()), population.person_of)
     assert metrics["precision"] >= 0.995
-    assert metrics["recall"] >= 0.5
+    # 0.64 here; 0.65 is the most that shared identifiers allow (the rest share only a name).
+    assert metrics["recall"] >= 0.6
+
+
+# -- given-name rules (names.py) and addresses ------------------------------------------------------
+def test_name_relations_tell_typos_and_nicknames_from_other_names() -> None:
+    assert relation("patrick", "ptarick") == "typo"  # two neighbours swapped
+    assert relation("karen", "kraen") == "typo"
+    assert relation("donalld", "donald") == "typo"  # a letter doubled
+    assert relation("william", "bill") == "nickname"
+    assert relation("jon", "joan") is None  # two known names (and too short for a typo)
+    assert relation("jason", "mason") is None  # both known given names: two people
+    assert relation("xandor", "xandur") is None  # both unknown: no evidence either way
+    assert relation("patrick", "patrick") is None
+
+
+def test_a_typo_of_a_known_first_name_matches_on_household_evidence() -> None:
+    a = record("amazon", first_name="Ptarick", last_name="Lawrence", addresses=[HOME])
+    b = record("netsuite", first_name="Patrick", last_name="Lawrence", addresses=[HOME])
+    result = compare(a, b, SETTINGS.match)
+    assert result.levels["first_name"] == "typo"
+    assert result.decision is Decision.MATCH
+    assert "first_name=typo" in result.explain()
+
+
+def test_a_typo_of_a_known_first_name_matches_on_a_shared_phone() -> None:
+    a = record(first_name="Kraen", last_name="Cooper", phone="(217) 555-0134", email="kc1@example.com")
+    b = record(first_name="Karen", last_name="Cooper", phone="+12175550134", email="karen@example.org")
+    assert compare(a, b, SETTINGS.match).decision is Decision.MATCH
+
+
+def test_known_first_names_one_letter_apart_in_one_household_do_not_match() -> None:
+    a = record(first_name="Jason", last_name="Brooks", phone="(217) 555-0134", addresses=[HOME])
+    b = record(first_name="Mason", last_name="Brooks", phone="217-555-0134", addresses=[HOME])
+    result = compare(a, b, SETTINGS.match)
+    assert result.levels["first_name"] != "typo"
+    assert result.decision is not Decision.MATCH
+
+
+def test_a_typo_needs_more_than_the_name() -> None:
+    a = record(first_name="Ptarick", last_name="Lawrence", email="pl@example.com")
+    b = record(first_name="Patrick", last_name="Lawrence", phone="+12175550134")
+    assert compare(a, b, SETTINGS.match).decision is not Decision.MATCH
+
+
+def test_a_nickname_is_no_conflict_at_the_same_email() -> None:
+    a = record(first_name="Bill", last_name="Turner", email="bturner@example.com")
+    b = record("netsuite", first_name="William", last_name="Turner", email="BTurner@example.com")
+    result = compare(a, b, SETTINGS.match)
+    assert result.levels["first_name"] == "nickname"
+    assert result.decision is Decision.MATCH
+
+
+def test_a_nickname_in_one_household_needs_a_personal_identifier() -> None:
+    # Elizabeth and her daughter Lisa: same address, same landline, same last name.
+    a = record(first_name="Elizabeth", last_name="Mendez", phone="(217) 555-0134", addresses=[HOME])
+    b = record(first_name="Lisa", last_name="Mendez", phone="217-555-0134", addresses=[HOME])
+    result = compare(a, b, SETTINGS.match)
+    assert result.levels["first_name"] == "nickname"
+    assert result.decision is not Decision.MATCH
+
+
+def test_neighbours_on_one_street_are_not_one_address() -> None:
+    neighbour = HOME.model_copy(update={"street_lines": ["48 Oak Street"], "postal_code": "62711"})
+    a = record("amazon", first_name="Michelle", last_name="Thompson", addresses=[HOME])
+    b = record(first_name="Michelle", last_name="Thompson", addresses=[neighbour])
+    result = compare(a, b, SETTINGS.match)
+    assert result.levels["address"] != "same_street"
+    assert result.decision is not Decision.MATCH
+    moved_in = record(first_name="Michelle", last_name="Thompson", addresses=[HOME])
+    assert compare(a, moved_in, SETTINGS.match).levels["address"] == "same_building"
