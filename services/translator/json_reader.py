@@ -36,14 +36,23 @@ def parse_json(raw: bytes, path: str = "$") -> JsonNode:
     return JsonNode(load_json(raw, path), path)
 
 
-def load_json(raw: bytes, path: str = "$") -> Any:
-    """The plain value (dicts, lists, str, int, Decimal, bool, None) that :func:`parse_json` wraps."""
+def load_json(raw: bytes, path: str = "$", typed: msgspec.json.Decoder[Any] | None = None) -> Any:
+    """The plain value (dicts, lists, str, int, Decimal, bool, None) that :func:`parse_json` wraps.
+
+    ``typed``: a decoder of the same ``float_hook`` whose type leaves out what the caller never reads
+    (``TypedDict``s of ``Any`` fields: msgspec skips undeclared keys); what it refuses, a type
+    mismatch included, is decoded plainly, so the caller's own rules decide."""
     if len(raw) > _MAX_BYTES:
         raise TranslationError(path, f"at most {_MAX_BYTES} bytes", f"{len(raw)} bytes")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise TranslationError(path, "UTF-8 text", f"invalid byte at {error.start}") from error
+    if typed is not None:
+        try:
+            return typed.decode(text)
+        except (msgspec.DecodeError, RecursionError):
+            pass
     try:
         return _DECODER.decode(text)
     except msgspec.DecodeError:

@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from schemas.common.models import Money
 from schemas.orders.models import OrderEvent
-from services.translator.adapters.shopify._plain import checked_money
-from services.translator.adapters.shopify.orders import translate_orders
+from services.translator.adapters.shopify._plain import checked_money, money
+from services.translator.adapters.shopify._wire import ORDER_DECODER
+from services.translator.adapters.shopify.orders import orders_of, translate_orders
 from services.translator.errors import TranslationError
 from services.translator.json_reader import load_json
 from tests import shopify_orders_reference as reference
@@ -43,8 +45,28 @@ def _outcome(translate: Any, raw: bytes, headers: dict[str, str]) -> list[OrderE
         return error
 
 
+def _whole(record: Any) -> list[OrderEvent]:
+    """The adapter on the whole decoded payload, not only the keys ``shopify/_wire`` declares."""
+    return orders_of(record, load_json(record.raw))
+
+
+Outcome = list[OrderEvent] | TranslationError
+
+
+def _same_outcome(one: Outcome, other: Outcome) -> bool:
+    if isinstance(one, TranslationError) or isinstance(other, TranslationError):
+        return (
+            isinstance(one, TranslationError)
+            and isinstance(other, TranslationError)
+            and (one.path, one.expected, one.found) == (other.path, other.expected, other.found)
+        )
+    return [e.model_dump_json() for e in one] == [e.model_dump_json() for e in other]
+
+
 def _assert_same(raw: bytes, headers: dict[str, str]) -> None:
     fast = _outcome(translate_orders, raw, headers)
+    # Every key the adapter reads is declared in _wire (an undeclared one would read as absent).
+    assert _same_outcome(fast, _outcome(_whole, raw, headers))
     slow = _outcome(reference.translate_orders, raw, headers)
     if isinstance(slow, TranslationError):
         assert isinstance(fast, TranslationError), f"reference rejected ({slow}), fast path accepted"
@@ -128,6 +150,24 @@ def test_checked_money_is_the_validated_money(amount: str, currency: str) -> Non
     assert Money.model_validate(made.model_dump()) == made
 
 
+_COMPUTED = ["9999999999999999.9999", "-9999999999999999.9999", "10000000000000000", "1E+3", "-0.00"]
+
+
+@pytest.mark.parametrize("amount", [*_COMPUTED, "0.5", "1.00000", "1.00001", "NaN", "Infinity"])
+def test_computed_money_is_money_only_where_the_model_would_only_quantize(amount: str) -> None:
+    made = money(Decimal(amount), "USD")
+    try:
+        validated = Money(amount=Decimal(amount), currency="USD")
+    except ValidationError:
+        assert isinstance(made, dict)  # the canonical model rejects it at its field
+        return
+    if isinstance(made, dict):
+        made = Money.model_validate(made)
+    assert made == validated
+    assert made.model_dump_json() == validated.model_dump_json()
+    assert made.__dict__ == validated.__dict__
+
+
 _JSON = st.recursive(
     st.none()
     | st.booleans()
@@ -161,3 +201,16 @@ def test_load_json_edge_cases_read_as_json_reads_them(text: str) -> None:
             load_json(text.encode())
         return
     assert repr(load_json(text.encode())) == expected
+
+
+@pytest.mark.parametrize("file", ORDER_FILES)
+def test_conformance_orders_decode_through_the_declared_keys(file: str) -> None:
+    """The fast decode (``shopify/_wire``) takes the conformance orders: the tests above run it."""
+    document = ORDER_DECODER.decode(conformance("shopify", file))
+    whole = json.loads(conformance("shopify", file))
+    orders = document.get("orders") or [document.get("order", document)]
+    whole_orders = whole.get("orders") or [whole.get("order", whole)]
+    assert len(orders) == len(whole_orders)
+    for order, whole_order in zip(orders, whole_orders, strict=True):
+        assert order["id"] == whole_order["id"]
+        assert set(order) < set(whole_order)  # what the adapter does not read is left out

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
-from decimal import Decimal
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from services.translator.adapters import _common
@@ -31,6 +31,7 @@ __all__ = [
     "opt_text",
     "opt_timestamp",
     "quantity",
+    "rate",
     "text",
     "timestamp",
     "unwrap",
@@ -42,6 +43,8 @@ Obj = dict[str, Any]
 # A plain amount that _common.amount accepts unchanged: below 10^14, at most 4 decimal places.
 PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,14}(?:\.[0-9]{0,4})?")
 _QUANTITY_LIMIT = 10**9  # _common.quantity's
+_TEN_PLACES = Decimal("1E-10")  # _common.rate's
+_fromisoformat = datetime.fromisoformat
 
 
 def node(parent: Obj, key: str, path: str) -> JsonNode:
@@ -97,11 +100,23 @@ def opt_boolean(parent: Obj, key: str, path: str, default: bool | None = None) -
 
 
 def timestamp(parent: Obj, key: str, path: str) -> datetime:
+    """An ISO-8601 instant with an offset, in UTC (``JsonNode.timestamp``'s rules)."""
+    value = parent.get(key)
+    if type(value) is str and value.isascii():
+        try:
+            parsed = _fromisoformat(value.strip().replace(" ", "T", 1))
+            if parsed.tzinfo is not None:
+                return parsed.astimezone(UTC)
+        except (ValueError, OverflowError):
+            pass  # JsonNode names the rejection
     return node(parent, key, path).timestamp()
 
 
 def opt_timestamp(parent: Obj, key: str, path: str) -> datetime | None:
-    return None if parent.get(key) is None else node(parent, key, path).opt_timestamp()
+    value = parent.get(key)
+    if value is None or (type(value) is str and not value.strip()):
+        return None
+    return timestamp(parent, key, path)
 
 
 def quantity(parent: Obj, key: str, path: str) -> int:
@@ -109,6 +124,16 @@ def quantity(parent: Obj, key: str, path: str) -> int:
     if type(value) is int and -_QUANTITY_LIMIT <= value <= _QUANTITY_LIMIT:
         return value
     return _common.quantity(node(parent, key, path))
+
+
+def rate(parent: Obj, key: str, path: str) -> Decimal | None:
+    """A tax rate fraction (``_common.rate``'s rules); a JSON number arrives as a Decimal."""
+    value = parent.get(key)
+    if value is None:
+        return None
+    if type(value) is Decimal and value.is_finite() and 0 <= value <= 100:
+        return value.quantize(_TEN_PLACES, rounding=ROUND_HALF_EVEN)
+    return _common.rate(node(parent, key, path))
 
 
 def amount(parent: Obj, key: str, path: str) -> Decimal:

@@ -3,8 +3,8 @@
 Same rules and rejections as ``_shared`` (which the other Shopify adapters use on JsonNodes). A
 source amount is checked here, at its path, to rules inside the model's (at most 4 places, below
 10^14, ``[A-Z]{3}``) and becomes a ``Money`` without a second validation (:func:`checked_money`);
-an amount the adapter computes (a line total, a sum) stays the dict ``{"amount", "currency"}`` that
-the canonical model validates.
+an amount the adapter computes (a line total, a sum) is a ``Money`` the same way when it is plainly
+within decimal(20, 4), else the dict ``{"amount", "currency"}`` that the canonical model validates.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ PlainPair = tuple[Money, Money | None]
 """(shop money, presentment money when the source gives it)"""
 
 _FOUR_PLACES = Decimal("0.0001")
+_COMPUTED_LIMIT = Decimal(10) ** 16
 _CODES: set[str] = set()  # codes seen to match [A-Z]{3}: at most 26^3 entries
 _CODE = re.compile(r"[A-Z]{3}")
 _new = object.__new__
@@ -56,8 +57,13 @@ def checked_money(amount: Decimal, currency: str) -> Money:
     return made
 
 
-def money(amount: Decimal, currency: str) -> MoneyDict:
-    """A computed amount (a sum, a line total): validated by the canonical model, not here."""
+def money(amount: Decimal, currency: str) -> AnyMoney:
+    """A computed amount (a sum, a line total) in a checked currency: ``Money`` when it is plainly
+    inside decimal(20, 4) (finite, at most 4 places, below 10^16: the validator would only quantize
+    it), else the dict the canonical model validates, which then rejects it at its field."""
+    exponent = amount.as_tuple().exponent
+    if type(exponent) is int and exponent >= -4 and -_COMPUTED_LIMIT < amount < _COMPUTED_LIMIT:
+        return checked_money(amount, currency)
     return {"amount": amount, "currency": currency}
 
 

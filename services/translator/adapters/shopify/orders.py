@@ -25,7 +25,7 @@ from schemas.orders.models import (
     OrderEvent,
 )
 from services.translator.adapters import _fields as f
-from services.translator.adapters._common import canonical, change_is_new, rate, route, string_map
+from services.translator.adapters._common import canonical, change_is_new, route, string_map
 from services.translator.adapters.shopify._plain import (
     address,
     money,
@@ -34,12 +34,13 @@ from services.translator.adapters.shopify._plain import (
     tags,
 )
 from services.translator.adapters.shopify._shared import SYSTEM
+from services.translator.adapters.shopify._wire import ORDER_DECODER
 from services.translator.adapters.shopify.totals import order_totals
 from services.translator.ingress import IngressRecord
 from services.translator.json_reader import JsonNode, load_json
 from services.translator.metadata import event_metadata
 
-__all__ = ["translate_orders"]
+__all__ = ["orders_of", "translate_orders"]
 
 FINANCIAL = {
     "pending": FinancialStatus.PENDING,
@@ -71,9 +72,14 @@ Allocations = dict[int, list[Plain]]
 
 @route
 def translate_orders(record: IngressRecord) -> Sequence[OrderEvent]:
+    return orders_of(record, load_json(record.raw, typed=ORDER_DECODER))
+
+
+def orders_of(record: IngressRecord, document: Any) -> list[OrderEvent]:
+    """The events of a decoded payload: the keys ``_wire`` declares, or all of them."""
     return [
         _order_event(record, f.obj(value, path), path)
-        for value, path in f.unwrap(load_json(record.raw), "order", "orders")
+        for value, path in f.unwrap(document, "order", "orders")
     ]
 
 
@@ -168,6 +174,20 @@ def _change(
 
 def _string_map(node: f.Obj, key: str, path: str) -> dict[str, str]:
     """``[{"name": ..., "value": ...}]`` (note attributes, line properties) as strings."""
+    value = node.get(key)
+    if value is None:
+        return {}
+    if type(value) is list:  # the common shape, ASCII strings both, first: no JsonNodes
+        result = {}
+        for item in value:
+            if type(item) is not dict:
+                break
+            name, text = item.get("name"), item.get("value")
+            if type(name) is not str or type(text) is not str or not (name.isascii() and text.isascii()):
+                break
+            result[name] = text
+        else:
+            return result
 
     def pairs() -> Iterator[tuple[str, JsonNode]]:
         for item, item_path in f.items(node, key, path):
@@ -209,7 +229,7 @@ def _tax_lines(node: f.Obj, path: str, shop: str) -> list[Plain]:
         result.append(
             {
                 "title": f.opt_text(tax, "title", tax_path) or "tax",
-                "rate": rate(f.node(tax, "rate", tax_path)) if tax.get("rate") is not None else None,
+                "rate": f.rate(tax, "rate", tax_path),
                 "amount": price,
                 "presentment_amount": presentment,
             }

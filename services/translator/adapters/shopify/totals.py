@@ -10,7 +10,6 @@ from schemas.common.models import Money
 from services.translator.adapters import _fields as f
 from services.translator.adapters.shopify._plain import (
     AnyMoney,
-    MoneyDict,
     money,
     money_pair,
     opt_money_pair,
@@ -72,7 +71,7 @@ def order_totals(
     return totals, presentment_totals
 
 
-def _refunded(node: f.Obj, path: str, shop: str) -> MoneyDict | None:
+def _refunded(node: f.Obj, path: str, shop: str) -> AnyMoney | None:
     """Successful refund transactions of the embedded refunds (in the transaction currency,
     which for a multi-currency order is the presentment currency: then it is not summed here)."""
     refunds = list(f.items(node, "refunds", path))
