@@ -19,7 +19,7 @@ from opentelemetry import trace
 
 from bus.dlq import build_dead_letter_headers
 from bus.errors import DeadLetterError, Outcome, OutputRejectedError, Source, outcome_of
-from bus.observability.logging import get_logger
+from bus.observability.logging import get_logger, writes
 from bus.observability.metrics import Metrics
 from bus.observability.tracing import Headers, Tracing
 from bus.retry import RetryPolicy
@@ -61,6 +61,25 @@ class Processed:
     dead_letter: OutRecord | None = None
 
 
+def _dropped(*_args: Any, **_kwargs: Any) -> None:
+    return None
+
+
+class _RecordLogger:
+    """``ctx.log``: binds the record's context (and looks up the trace id) only for a message the
+    configured level writes; a handler's per-record ``info`` at WARNING costs ~0.3 µs, not ~4."""
+
+    __slots__ = ("_context",)
+
+    def __init__(self, context: _Context) -> None:
+        self._context = context
+
+    def __getattr__(self, method: str) -> Any:
+        if not writes(method):
+            return _dropped
+        return getattr(self._context.bound_logger(), method)
+
+
 class _Context:
     __slots__ = ("_event_id", "_lookup", "_partition", "_record", "_stores", "service")
 
@@ -76,6 +95,9 @@ class _Context:
 
     @property
     def log(self) -> Any:
+        return _RecordLogger(self)
+
+    def bound_logger(self) -> Any:
         record = self._record
         return get_logger(
             service=self.service,
