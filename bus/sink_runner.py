@@ -6,6 +6,12 @@ the next offset to commit (one past the last completed record; completion is in 
 partition has one record in flight). ``consume`` keeps running while partitions wait, so
 ``max.poll.interval.ms`` is never at risk.
 
+A finished delivery wakes the loop (the future's done callback sets an event): while records are in
+flight the loop polls the consumer without blocking and then sleeps on that event, not in
+``consume``, which nothing but a message can interrupt. So a partition's next record is dispatched
+as soon as the previous one is delivered, not up to a poll timeout later; a message for an idle
+partition waits at most ``busy_wait_s`` meanwhile.
+
 librdkafka semantics relied on: ``pause`` stops the fetcher and purges the partition's pre-fetched
 messages, and ``resume`` fetches from the last message handed to the application + 1 unless the
 partition was ``seek``-ed while paused (pause first, then seek). A partition whose local buffer
@@ -67,6 +73,8 @@ class SinkRunner:
         commit_interval_s: float,
         high_water: int = 1000,
         clock: Callable[[], float] = time.monotonic,
+        idle_poll_s: float = 0.05,
+        busy_wait_s: float = 0.005,
     ) -> None:
         self._service = service
         self._sink = service.sink
@@ -78,6 +86,9 @@ class SinkRunner:
         self._commit_interval_s = commit_interval_s
         self._high_water = high_water
         self._clock = clock
+        self._idle_poll_s = idle_poll_s  # consume timeout with nothing in flight
+        self._busy_wait_s = busy_wait_s  # longest sleep on _wake with deliveries in flight
+        self._wake = threading.Event()  # set when a delivery finishes
         self._pool = ThreadPoolExecutor(service.workers, thread_name_prefix=f"sink-{service.name}")
         self._parts: dict[TP, _Partition] = {}
         self._lanes: dict[str, int] = {}  # records in flight per lane
@@ -107,7 +118,14 @@ class SinkRunner:
     def step(self) -> None:
         """One turn of the loop: poll, complete, resume, dispatch, commit."""
         self._health.beat()
-        for message in self._consumer.consume(num_messages=500, timeout=0.05):
+        # Cleared before the done() checks below, so a delivery finishing after them still wakes us.
+        self._wake.clear()
+        in_flight = [part.in_flight for part in self._parts.values() if part.in_flight is not None]
+        messages = self._consumer.consume(num_messages=500, timeout=0 if in_flight else self._idle_poll_s)
+        # One that finished before the clear() set the event too early: done() already tells.
+        if in_flight and not messages and not any(future.done() for future in in_flight):
+            self._wake.wait(self._busy_wait_s)
+        for message in messages:
             error = message.error()
             if error is not None:
                 self._consumer_error(error)
@@ -147,9 +165,13 @@ class SinkRunner:
                 part.counted = record.offset
                 self._metrics.runtime.child("records_in", record.topic).inc()
             part.in_flight = self._pool.submit(self._deliver, record)
+            part.in_flight.add_done_callback(self._wake_up)
             self._lanes[lane] = self._lanes.get(lane, 0) + 1
             self._metrics.in_flight.labels(self._service.name, lane).inc()
             busy += 1
+
+    def _wake_up(self, _future: Future[SinkOutcome]) -> None:
+        self._wake.set()
 
     def _deliver(self, record: Record) -> SinkOutcome:
         """``Sink.deliver`` in a worker thread, timed like a handler (``esb_handler_seconds``)."""

@@ -10,6 +10,7 @@ delivery connectors write to. The plan — ports, URLs, which services were miss
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 import time
@@ -147,8 +148,14 @@ def plan_bus(
     gateway_port: int | None = 8080,
     only: Sequence[str] | None = None,
     specs: Sequence[ServiceSpec] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> BusPlan:
-    """Ports: ``base_port + i`` for service *i*'s ops port (free ports when ``base_port`` is None)."""
+    """Ports: ``base_port + i`` for service *i*'s ops port (free ports when ``base_port`` is None).
+
+    A service's ``tuning`` variables are planned unless ``environ`` (default: this process's
+    environment, which the services inherit) sets them: an exported value applies to every service.
+    """
+    exported = os.environ if environ is None else environ
     counter = iter(range(10_000))
 
     def port() -> int:
@@ -172,7 +179,7 @@ def plan_bus(
                 ops_port_env=local.ops_port_env,
                 ready_path=local.ready_path,
                 metrics_path=local.metrics_path,
-                extra_env=dict(local.env),
+                extra_env={k: v for k, v in local.tuning.items() if k not in exported} | dict(local.env),
             )
         )
     processes.append(PlannedProcess(RECORDING_TARGET, "", port(), "", "/readyz", "", extra_env={}))

@@ -102,3 +102,23 @@ def test_the_recording_target_records_once_per_idempotency_key(target: str) -> N
     assert records["count"] == 2
     assert records["duplicates"] == 1
     assert httpx.get(f"{target}/_records", params={"contains": '"b"'}).json()["count"] == 1
+
+
+def test_latency_path_services_get_short_commit_intervals_unless_one_is_exported() -> None:
+    def intervals(environ: dict[str, str]) -> dict[str, str | None]:
+        plan = plan_bus(ENDPOINTS, base_port=None, gateway_port=None, environ=environ)
+        return {p.name: p.extra_env.get("ESB_COMMIT_INTERVAL_MS") for p in plan.processes if p.package}
+
+    planned = intervals({})
+    # The EOS hops webhook -> canonical -> ERP document each wait up to one interval for their
+    # transaction: they run below the runtime's 100 ms default; the others keep it.
+    assert {n: int(planned[n] or 100) < 100 for n in ("translator", "order-router", "egress")} == {
+        "translator": True,
+        "order-router": True,
+        "egress": True,
+    }
+    assert [planned[n] for n in ("gateway", "connectors", "inventory-projector", "customer-merger")] == [
+        None
+    ] * 4
+    # An exported value is the operator's: every service inherits it, none is overridden.
+    assert set(intervals({"ESB_COMMIT_INTERVAL_MS": "100"}).values()) == {None}

@@ -297,3 +297,51 @@ def test_records_in_out_latency_and_dead_letters_are_counted_like_the_runtimes()
     assert sample("esb_dead_letters_total", stage="deliver") == 1
     kpis = kpis_from_text(generate_latest(metrics.registry).decode())  # what `esb status` shows
     assert (kpis.records_in, kpis.records_out, kpis.errors) == (4, 3, 1)
+
+
+def test_a_finished_delivery_wakes_the_loop_which_then_dispatches_the_partitions_next_record() -> None:
+    """While a record is in flight the loop must not block in ``consume`` (only a message ends that
+    wait) but on the delivery itself: with a wait bound of an hour, only the wake-up can end the step."""
+    release = threading.Event()
+
+    class Blocking(ScriptedSink):
+        def deliver(self, record: Record) -> SinkOutcome:
+            if record.offset == 0:
+                release.wait()
+            return super().deliver(record)
+
+    class Recording(FakeConsumer):
+        def __init__(self) -> None:
+            super().__init__({0: "A"}, 2)
+            self.timeouts: list[float] = []
+
+        def consume(self, num_messages: int, timeout: float) -> list[Message]:
+            self.timeouts.append(timeout)
+            if len(self.timeouts) == 2:
+                release.set()  # the delivery finishes while the loop is in (or about to) wait
+            return super().consume(num_messages, timeout)
+
+    sink, consumer = Blocking({}), Recording()
+    producer = FakeProducer()
+    service = SinkService("delivery", [TOPIC], sink, max_in_flight_per_key=4, workers=4)
+    runner = SinkRunner(
+        service,
+        consumer,  # type: ignore[arg-type]
+        producer,  # type: ignore[arg-type]
+        SinkMetrics(Metrics("delivery")),
+        Health(60),
+        RetryPolicy(attempts=3, initial_backoff_s=0, max_backoff_s=0),
+        commit_interval_s=0,
+        clock=Clock(),
+        busy_wait_s=3600,
+    )
+    consumer.subscribe([TOPIC], **runner.rebalance_callbacks())
+    runner.step()  # polls both records, dispatches offset 0 (which blocks)
+    step = threading.Thread(target=runner.step, daemon=True)
+    step.start()
+    step.join(60)  # a hang guard, not a latency bound: without the wake-up this step sleeps an hour
+    assert not step.is_alive(), "the loop slept through a finished delivery"
+    assert consumer.timeouts[1] == 0, "the loop blocked in consume with a delivery in flight"
+    assert consumer.committed == {0: 1}  # offset 0 completed and committed in that same step
+    _steps(runner, lambda: consumer.committed == {0: 2})
+    assert sink.calls == [(0, 0), (0, 1)]
