@@ -107,16 +107,22 @@ def _avro(model: Any) -> AvroCodec:
     return AvroCodec(model, schema_text(model.avro_name()))
 
 
+# The runtime asks these of every record. Internal records are told apart by type first: a
+# pydantic model answers a missing attribute only through a slow ``__getattr__`` miss.
+_INTERNAL = (SkuCommand, OrderReply)
+
+
 def _event_id(value: Any) -> str | None:
+    if isinstance(value, _INTERNAL):
+        request = getattr(value.body, "request_id", None)  # a level update has none
+        return None if request is None else str(request)
     metadata = getattr(value, "metadata", None)
-    if metadata is not None:
-        return str(metadata.event_id)
-    body = getattr(value, "body", None)
-    request = getattr(body, "request_id", None)
-    return None if request is None else str(request)
+    return None if metadata is None else str(metadata.event_id)
 
 
 def _occurred_at(value: Any) -> Any:
+    if isinstance(value, _INTERNAL):
+        return None
     metadata = getattr(value, "metadata", None)
     return None if metadata is None else metadata.occurred_at
 

@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from bus.errors import DeadLetterError
 from bus.service import Context, Emit, Outgoing, StatePut
 from schemas.fulfillment.models import FulfillmentChange
@@ -57,9 +59,30 @@ def _ms(value: Any) -> int:
     return int(value.timestamp() * 1000)
 
 
+_FINGERPRINT = "2:"
+"""Tag of the current fingerprint format; an untagged one is the legacy format (see :func:`_same`)."""
+_SORTED_JSON = msgspec.json.Encoder(order="sorted")
+
+
+def _body(event: OrderEvent) -> dict[str, Any]:
+    return {"change": event.change.value, "order": event.order.model_dump(mode="json")}
+
+
 def _fingerprint(event: OrderEvent) -> str:
-    body = {"change": event.change.value, "order": event.order.model_dump(mode="json")}
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    """Digest of what an order event says (not its id): msgspec's sorted compact JSON, several
+    times cheaper than ``json.dumps(sort_keys=True)``, which the untagged legacy format hashed."""
+    return _FINGERPRINT + hashlib.sha256(_SORTED_JSON.encode(_body(event))).hexdigest()
+
+
+def _same(event: OrderEvent, fingerprint: str, known: str) -> bool:
+    """Whether the event says what the order last applied. A fingerprint stored before the tagged
+    format is compared in its own format, so an unchanged order re-sent after an upgrade is still
+    dropped."""
+    if fingerprint == known:
+        return True
+    if not known or known.startswith(_FINGERPRINT):
+        return False
+    return hashlib.sha256(json.dumps(_body(event), sort_keys=True).encode()).hexdigest() == known
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +116,7 @@ class OrderStage:
             ctx.log.info("stale order event ignored", order_id=key, occurred_at_ms=at_ms)
             return []
         fingerprint = _fingerprint(event)
-        if fingerprint == state.fingerprint:
+        if _same(event, fingerprint, state.fingerprint):
             return []
         state.last_at_ms, state.fingerprint = at_ms, fingerprint
         state.order = {

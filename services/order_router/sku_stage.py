@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from bus.service import Context, Emit, Outgoing, StatePut
@@ -324,4 +325,9 @@ class _Holds:
 
 
 def _stock(record: ReservationEvent) -> str:
-    return str(stock_key(record.sku, record.location))
+    return _position(record.sku, record.location)
+
+
+@lru_cache(maxsize=16_384)  # a SKU stage reserves on the same positions over and over
+def _position(sku: str, location: str) -> str:
+    return str(stock_key(sku, location))
