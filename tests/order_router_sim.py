@@ -26,6 +26,7 @@ from schemas.common.models import EventMetadata, SourceRef
 from schemas.ids import stock_key
 from schemas.inventory.models import InventoryLevel, ReservationEvent, ReservationKind
 from schemas.orders.models import OrderEvent, RoutedOrderEvent
+from services.order_router.backorders import Waiting
 from services.order_router.handler import make_handler
 from services.order_router.lifecycle import OrderState
 from services.order_router.messages import LevelUpdate, SkuCommand
@@ -227,9 +228,12 @@ class RouterSim:
 
     # -- views -------------------------------------------------------------------------------------
     def stock_view(self) -> SkuStock:
-        """The SKU stage's stored view of the SKU."""
-        raw = self.stores[SKUS].get(self.sku)
-        return SkuStock.from_json(None if raw is None else json.loads(raw))
+        """The SKU stage's stored view of the SKU (its backlog reads the stored pages)."""
+        return SkuStock.load(self.sku, _View(self.stores[SKUS]))
+
+    def backlog(self) -> list[Waiting]:
+        """Every line waiting in the SKU stage's stored backlog, in fill order."""
+        return self.stock_view().backlog.entries()
 
     def own(self) -> dict[str, int]:
         """The SKU stage's own outstanding units per location."""

@@ -17,7 +17,7 @@ one no longer sees. (``max(level.reserved, own)`` did not: while the projector s
 released since, reserving did not lower it, so a fill left a line waiting on units a later order
 could then take.)
 
-Backordered units wait in the SKU's backlog (:mod:`.backorders`). Whenever units may have become
+Backordered units wait in the SKU's paged backlog (:mod:`.backorders`). Whenever units may have become
 available (a newer level, a release) the stage fills the backlog first placed first, reserves what
 it places and tells each order (:class:`RestockedReply`); the order stage takes the units or, when
 it no longer waits for them, gives them back.
@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from bus.service import Context, Emit, Outgoing, StatePut
+from bus.service import Context, Emit, Outgoing, StatePut, StateView
 from schemas.ids import stock_key
 from schemas.inventory.models import ReservationEvent, ReservationKind
 from services.order_router.allocation import Demand, allocate
-from services.order_router.backorders import Waiting, give_up, wait
+from services.order_router.backorders import Backlog, Waiting
 from services.order_router.ids import fill_id, legacy_reservation_id, reservation_id
 from services.order_router.messages import (
     AllocateCommand,
@@ -60,24 +60,26 @@ REQUESTS = "requests"
 @dataclass(slots=True)
 class SkuStock:
     """The stage's view of one SKU: latest level per location, its own outstanding reservations,
-    its net reservations since each location's level, the backlog of backordered units and how many
-    fills it made (fill ids derive from it)."""
+    its net reservations since each location's level, the backlog of backordered units (paged: only
+    its index is in the SKU's record) and how many fills it made (fill ids derive from it)."""
 
     levels: dict[str, dict[str, int | None]]
     own: dict[str, int]
-    backlog: list[Waiting] = field(default_factory=list)
+    backlog: Backlog
     fills: int = 0
     moved: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> SkuStock:
+    def load(cls, sku: str, view: StateView) -> SkuStock:
+        data: dict[str, Any] | None = view.get(sku)
+        backlog = Backlog(SKUS, sku, view, data)  # reads a pre-paging "bo" list and migrates it
         if data is None:
-            return cls({}, {})
+            return cls({}, {}, backlog)
         return cls(
             {k: dict(v) for k, v in data["lv"].items()},
             dict(data["own"]),
-            [Waiting.from_json(w) for w in data.get("bo", [])],  # absent before backorder fills
-            int(data.get("fs", 0)),
+            backlog,
+            int(data.get("fs", 0)),  # absent before backorder fills
             dict(data.get("mv", {})),  # absent before: the next level of a location starts it
         )
 
@@ -85,10 +87,15 @@ class SkuStock:
         return {
             "lv": self.levels,
             "own": self.own,
-            "bo": [w.to_json() for w in self.backlog],
+            "bi": self.backlog.to_json(),
             "fs": self.fills,
             "mv": {k: v for k, v in self.moved.items() if v},
         }
+
+    def outputs(self, sku: str) -> list[Outgoing]:
+        """The backlog's page writes, then the SKU record with the backlog's index."""
+        pages = self.backlog.outputs()  # folds small pages first: the index written below is final
+        return [*pages, StatePut(SKUS, sku, self.to_json())]
 
     def available(self, location: str) -> int:
         level = self.levels.get(location)
@@ -110,7 +117,7 @@ class SkuStage:
     reservations_topic: str
 
     def level(self, update: LevelUpdate, ctx: Context) -> list[Outgoing]:
-        stock = SkuStock.from_json(ctx.state(SKUS).get(update.sku))
+        stock = SkuStock.load(update.sku, ctx.state(SKUS))
         known = stock.levels.get(update.location)
         known_revision = None if known is None else known.get("rv")
         if update.revision is not None and known_revision is not None and update.revision <= known_revision:
@@ -123,12 +130,12 @@ class SkuStage:
         }
         stock.moved.pop(update.location, None)  # the new level's `reserved` is the new baseline
         out = self._fill(stock, update.sku, update.at_ms or 0, ctx)
-        return [*out, StatePut(SKUS, update.sku, stock.to_json())]
+        return [*out, *stock.outputs(update.sku)]
 
     def allocate(self, command: AllocateCommand, ctx: Context) -> list[Outgoing]:
         if ctx.state(REQUESTS).get(command.request_id) is not None:
             return []  # a repeat: its reservations and reply were written with the first one
-        stock = SkuStock.from_json(ctx.state(SKUS).get(command.sku))
+        stock = SkuStock.load(command.sku, ctx.state(SKUS))
         locations = sorted({loc for line in command.lines for loc in line.locations})
         offer = {(command.sku, loc): stock.available(loc) for loc in locations}
         demands = [Demand(line.line_id, command.sku, line.quantity, line.locations) for line in command.lines]
@@ -148,7 +155,7 @@ class SkuStage:
                     command.placed_at_ms,
                     command.correlation_id,
                 )
-                wait(stock.backlog, waiting)
+                stock.backlog.wait(waiting)
                 continue
             outgoing += self._reserve(
                 stock,
@@ -162,7 +169,7 @@ class SkuStage:
                 command.request_id,
                 command.correlation_id,
             )
-        outgoing.append(StatePut(SKUS, command.sku, stock.to_json()))
+        outgoing += stock.outputs(command.sku)
         reply = AllocatedReply(
             request_id=command.request_id,
             order_id=command.order_id,
@@ -176,7 +183,7 @@ class SkuStage:
     def release(self, command: ReleaseCommand, ctx: Context) -> list[Outgoing]:
         if ctx.state(REQUESTS).get(command.request_id) is not None:
             return []
-        stock = SkuStock.from_json(ctx.state(SKUS).get(command.sku))
+        stock = SkuStock.load(command.sku, ctx.state(SKUS))
         outgoing: list[Outgoing] = [StatePut(REQUESTS, command.request_id, 1)]
         holds = _Holds(ctx)
         for item in command.releases:
@@ -208,9 +215,9 @@ class SkuStage:
                 )
                 outgoing.append(Emit(self.reservations_topic, _stock(record), record))
         for backorder in command.backorders:
-            give_up(stock.backlog, command.order_id, backorder.line_id, backorder.quantity)
+            stock.backlog.give_up(command.order_id, backorder.line_id, backorder.quantity)
         outgoing += self._fill(stock, command.sku, command.at_ms, ctx, holds)
-        outgoing.append(StatePut(SKUS, command.sku, stock.to_json()))
+        outgoing += stock.outputs(command.sku)
         return outgoing
 
     def _reserve(
@@ -256,10 +263,14 @@ class SkuStage:
         takes what it can at its locations before a later line sees any of it."""
         holds = holds or _Holds(ctx)
         outgoing: list[Outgoing] = []
-        for entry in list(stock.backlog):
+
+        # Only pages with a line waiting where units are available are read, and the walk ends
+        # once no location has any: a fill costs the pages it serves, not the whole backlog.
+        def live() -> set[str]:
+            return {loc for loc in stock.levels if stock.available(loc) > 0}
+
+        for entry in stock.backlog.candidates(live):
             offer = {(sku, loc): stock.available(loc) for loc in entry.locations}
-            if not any(offer.values()):
-                continue
             plan = allocate([Demand(entry.line_id, sku, entry.units, entry.locations)], offer, Policy.RANKED)
             stock.fills += 1
             request = fill_id(sku, stock.fills)
@@ -281,7 +292,7 @@ class SkuStage:
                     request,
                     entry.correlation_id,
                 )
-            give_up(stock.backlog, entry.order_id, entry.line_id, sum(p.quantity for p in placed))
+            stock.backlog.give_up(entry.order_id, entry.line_id, sum(p.quantity for p in placed))
             reply = RestockedReply(
                 request_id=request,
                 order_id=entry.order_id,
@@ -294,7 +305,7 @@ class SkuStage:
         return outgoing
 
     def quote(self, command: QuoteCommand, ctx: Context) -> list[Outgoing]:
-        stock = SkuStock.from_json(ctx.state(SKUS).get(command.sku))
+        stock = SkuStock.load(command.sku, ctx.state(SKUS))
         reply = QuotedReply(
             request_id=command.request_id,
             order_id=command.order_id,

@@ -114,7 +114,7 @@ def test_a_fill_racing_a_cancellation_is_given_back() -> None:
     assert reply_stream not in sim.ready()
     assert sim.own() == {}
     assert [r.kind for r in sim.reservations] == [ReservationKind.RESERVE, ReservationKind.RELEASE]
-    assert sim.stock_view().backlog == []
+    assert sim.backlog() == []
 
 
 def test_a_line_changing_sku_holds_a_new_reservation_on_the_new_position() -> None:

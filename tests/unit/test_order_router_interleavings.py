@@ -68,7 +68,7 @@ def check_reservations(
     # backorder fills are first placed, first served: no earlier line still waits at a location
     # a later line was just given units at
     stock = sim.stock_view()
-    backlog = stock.backlog
+    backlog = sim.backlog()
     # and fills leave nothing behind: no line waits while units are available at one of its locations
     for waiting in backlog:
         assert all(stock.available(loc) == 0 for loc in waiting.locations), (record.body.kind, waiting)
@@ -236,6 +236,6 @@ def test_the_router_never_reserves_beyond_the_stock_it_has_seen(
     assert {k: v for k, v in routed.items() if v} == sim.own()
     # every backordered unit waits in the SKU stage's backlog, and none of it could be served now
     stock = sim.stock_view()
-    assert {(w.order_id, w.line_id): w.units for w in stock.backlog} == sim.backordered()
-    for waiting in stock.backlog:
+    assert {(w.order_id, w.line_id): w.units for w in sim.backlog()} == sim.backordered()
+    for waiting in sim.backlog():
         assert all(stock.available(loc) == 0 for loc in waiting.locations), waiting
