@@ -13,9 +13,12 @@ every shipped line is fully fulfilled already (its fulfillment orders closed or 
 an earlier attempt (or a person) did it and the document counts as delivered. Anything else that
 does not fit (a line on no fulfillment order, fewer units fulfillable than shipped, fulfillment
 orders on hold, scheduled or cancelled, some lines done and others not) is rejected with the
-numbers (-> DLQ; replay once Shopify's side is sorted out). Known limit: a retry of a shipment
-that was sent but not acknowledged, for a line another shipment still has to fulfil, would fulfil it
-twice (only when the first answer was lost: a timeout, or a crash before the offset commit).
+numbers (-> DLQ; replay once Shopify's side is sorted out). A shipment sent but not acknowledged
+(a timeout, a crash before the offset commit) whose lines still have units left would pass that
+check, so before resolving, the order's fulfillments are read
+(``GET .../orders/<id>/fulfillments.json``): one that is not cancelled or failed and carries the
+document's tracking number means an earlier attempt went through. A shipment without a tracking
+number has only the quantity check.
 """
 
 from __future__ import annotations
@@ -25,10 +28,38 @@ from typing import Any
 
 from services.connectors.classify import Delivered, Outcome, Rejected, Retry, classify
 
-__all__ = ["DOCUMENT_TYPE", "resolve"]
+__all__ = ["DOCUMENT_TYPE", "fulfillments_path", "resolve", "sent_before"]
 
 DOCUMENT_TYPE = "shopify.fulfillment"
 _FULFILLABLE = frozenset({"open", "in_progress"})
+
+
+_VOID = frozenset({"cancelled", "error", "failure"})  # fulfillment statuses that fulfilled nothing
+
+
+def fulfillments_path(probe_path: str) -> str:
+    """The order's fulfillments, next to its fulfillment orders (the probe)."""
+    return probe_path.replace("/fulfillment_orders.json", "/fulfillments.json")
+
+
+def sent_before(document: bytes, status: int, answer: bytes) -> Outcome | None:
+    """``Delivered`` when the order already has a live fulfillment with the document's tracking
+    number; ``None`` when it has none (or the document has no number); the usual outcome of an
+    unsuccessful read."""
+    if status != 200:
+        return classify(status, answer)
+    try:
+        number = (json.loads(document)["fulfillment"].get("tracking_info") or {}).get("number")
+        fulfillments: list[dict[str, Any]] = json.loads(answer)["fulfillments"]
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        return Retry(f"unreadable fulfillments: {type(error).__name__}")
+    if not number:
+        return None
+    for fulfillment in fulfillments:
+        numbers = {fulfillment.get("tracking_number"), *(fulfillment.get("tracking_numbers") or [])}
+        if number in numbers and fulfillment.get("status") not in _VOID:
+            return Delivered(status, already=True)
+    return None
 
 
 def resolve(document: bytes, status: int, answer: bytes) -> bytes | Outcome:

@@ -40,6 +40,7 @@ pytestmark = pytest.mark.integration
 PARTITIONS = 3
 TOKEN = "shpat-integration-token"
 PROBE = "/admin/api/2024-04/orders/450789469/fulfillment_orders.json"
+LISTED = "/admin/api/2024-04/orders/450789469/fulfillments.json"
 
 
 @pytest.fixture
@@ -79,6 +80,7 @@ class FakeShopify:
         self.fulfillable = {1025578633: 2, 1025578634: 3}  # fulfillment order line item -> units left
         self.line_item = {1025578633: 466157049, 1025578634: 518995019}
         self.order_of = {1025578633: 1046000778, 1025578634: 1046000779}
+        self.created: list[dict[str, Any]] = []  # fulfillments, as GET .../fulfillments.json lists them
 
     def __call__(self, request: Recorded) -> Answer:
         with self._lock:
@@ -86,6 +88,8 @@ class FakeShopify:
                 return Answer(401, b'{"errors":"[API] Invalid API key or access token"}')
             if request.method == "GET" and request.path == PROBE:
                 return Answer(200, json.dumps({"fulfillment_orders": self._orders()}).encode())
+            if request.method == "GET" and request.path == LISTED:
+                return Answer(200, json.dumps({"fulfillments": self.created}).encode())
             if request.method == "POST" and request.path == "/admin/api/2024-04/fulfillments.json":
                 body = json.loads(request.body)["fulfillment"]
                 for group in body["line_items_by_fulfillment_order"]:
@@ -93,6 +97,8 @@ class FakeShopify:
                         if self.fulfillable.get(item["id"], 0) < item["quantity"]:
                             return Answer(422, b'{"errors":["Invalid fulfillment order line item quantity"]}')
                         self.fulfillable[item["id"]] -= item["quantity"]
+                number = body["tracking_info"]["number"]
+                self.created.append({"id": 255858046, "status": "success", "tracking_number": number})
                 return Answer(201, b'{"fulfillment":{"id":255858046,"status":"success"}}')
             return Answer(404, b'{"errors":"Not Found"}')
 
@@ -246,7 +252,7 @@ def test_a_warehouse_shipment_reaches_the_shopify_order_with_its_tracking(
             "tracking_info": {"number": "1Z999AA10123456784", "company": "UPS"},
         }
     }
-    assert [r.path for r in server.requests if r.method == "GET"] == [PROBE]
+    assert [r.path for r in server.requests if r.method == "GET"] == [PROBE, LISTED]
     assert shopify.fulfillable == {1025578633: 0, 1025578634: 2}
     # Exactly one document: neither the echo nor the refused shipment, and the released one once.
     documents = read_all(stack.bootstrap_servers, topics["egress"], PARTITIONS)

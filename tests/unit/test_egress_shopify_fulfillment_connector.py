@@ -13,7 +13,7 @@ from services.connectors.classify import Delivered, Rejected, Retry
 from services.connectors.deliver import Deliverer
 from services.connectors.request import DeliveryRequest
 from services.connectors.settings import AccountSettings, AuthScheme
-from services.connectors.shopify_fulfillment import resolve
+from services.connectors.shopify_fulfillment import resolve, sent_before
 from services.egress import shopify
 from tests import egress_support as samples
 from tests.recording_server import Answer, RecordingServer
@@ -63,6 +63,27 @@ OPEN = _orders(
     (1046000779, "open", [_line(1046000779, 1025578634, 518995019, 3, 3)]),
     (1046000778, "open", [_line(1046000778, 1025578633, 466157049, 2, 2)]),
 )
+
+
+NONE_YET = b'{"fulfillments": []}'
+TRACKING = "1Z999AA10123456784"
+
+
+def _fulfillments(status: str, number: str) -> bytes:
+    """``GET /orders/<id>/fulfillments.json`` with one fulfillment."""
+    one = {"id": 255858046, "order_id": 450789469, "status": status, "tracking_number": number}
+    return json.dumps({"fulfillments": [{**one, "tracking_numbers": [number]}]}).encode()
+
+
+def test_a_live_fulfillment_with_the_tracking_number_means_it_was_sent() -> None:
+    assert sent_before(_document().body, 200, _fulfillments("success", TRACKING)) == Delivered(
+        200, already=True
+    )
+    assert sent_before(_document().body, 200, _fulfillments("cancelled", TRACKING)) is None
+    assert sent_before(_document().body, 200, _fulfillments("success", "1Z0000000000000000")) is None
+    assert sent_before(_document().body, 200, NONE_YET) is None
+    assert isinstance(sent_before(_document().body, 503, b""), Retry)
+    assert isinstance(sent_before(_document().body, 200, b"<html>"), Retry)
 
 
 def test_order_line_items_become_fulfillment_order_line_items() -> None:
@@ -139,9 +160,12 @@ def test_the_deliverer_probes_then_posts_the_resolved_request(server: RecordingS
     account = AccountSettings(base_url=server.url, auth=AuthScheme.SHOPIFY, token=SecretStr("shpat_x"))
     deliverer = Deliverer({samples.SHOP: account})
     request = _document()
-    server.script.extend([Answer(200, OPEN), Answer(201, b'{"fulfillment": {"id": 255858046}}')])
+    server.script.extend(
+        [Answer(200, OPEN), Answer(200, NONE_YET), Answer(201, b'{"fulfillment": {"id": 255858046}}')]
+    )
     assert deliverer.deliver(request) == Delivered(201)
-    probe, post = server.requests
+    probe, listed, post = server.requests
+    assert (listed.method, listed.path) == ("GET", "/admin/api/2024-04/orders/450789469/fulfillments.json")
     assert (probe.method, probe.path) == (
         "GET",
         "/admin/api/2024-04/orders/450789469/fulfillment_orders.json",
@@ -154,3 +178,13 @@ def test_the_deliverer_probes_then_posts_the_resolved_request(server: RecordingS
         1046000778,
         1046000779,
     ]
+
+
+def test_an_unacknowledged_earlier_attempt_is_not_fulfilled_again(server: RecordingServer) -> None:
+    """The first POST went through but its answer was lost: the order's lines still have units left
+    (another shipment is due), so only the tracking number shows that this one was sent."""
+    account = AccountSettings(base_url=server.url, auth=AuthScheme.SHOPIFY, token=SecretStr("shpat_x"))
+    deliverer = Deliverer({samples.SHOP: account})
+    server.script.extend([Answer(200, OPEN), Answer(200, _fulfillments("success", TRACKING))])
+    assert deliverer.deliver(_document()) == Delivered(200, already=True)
+    assert [r.method for r in server.requests] == ["GET", "GET"]
