@@ -10,7 +10,6 @@ stays as it was.
 from __future__ import annotations
 
 import contextlib
-import json
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,7 +30,8 @@ from services.egress.keys import document_number
 from tests import egress_support as samples
 from tests.connector_bc_fake import FakeBusinessCentral
 from tests.infra import REGISTRY_TIMEOUT_S, StackEndpoints
-from tests.integration.runtime.harness import ServiceProcess, running, service_env, wait_until
+from tests.integration.egress_envs import connector_env, egress_env
+from tests.integration.runtime.harness import ServiceProcess, running, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -121,45 +121,20 @@ def test_order_versions_reach_business_central_in_order_and_once(
 
     fake = FakeBusinessCentral()
     with fake.serve() as url:
-        egress_env = service_env(
+        egress_settings = egress_env(
             stack,
             tmp_path / "egress-state",
-            ESB_INSTANCE_ID="0",
-            EGRESS_SERVICE_NAME=topics["egress_service"],
-            EGRESS_TOPIC_PREFIX=topics["prefix"],
+            topics,
             EGRESS_ORDERS_TOPIC=topics["orders"],
-            EGRESS_ROUTED_ORDERS_TOPIC="",
-            EGRESS_SHIPMENTS_TOPIC="",
-            EGRESS_FULFILLMENT_ORDERS_TOPIC="",
-            EGRESS_INVENTORY_LEVELS_TOPIC="",
-            EGRESS_STOCK_MOVEMENTS_TOPIC="",
-            EGRESS_JOURNAL_ENTRIES_TOPIC="",
-            EGRESS_GOLDEN_CUSTOMERS_TOPIC="",
             EGRESS_ORDER_TARGETS='["business-central"]',
             EGRESS_BUSINESS_CENTRAL=samples.BUSINESS_CENTRAL.model_dump_json(),
         )
-        connector_env = service_env(
-            stack,
-            tmp_path / "connector-state",
-            ESB_INSTANCE_ID="0",
-            ESB_GUARANTEE="at_least_once",
-            ESB_COMMIT_INTERVAL_MS="500",
-            CONNECTOR_SERVICE_NAME=topics["connector_service"],
-            CONNECTOR_TOPICS=json.dumps([topics["egress"]]),
-            CONNECTOR_ACCOUNTS=json.dumps(
-                {
-                    samples.BUSINESS_CENTRAL.account: {
-                        "base_url": url,
-                        "auth": "bearer",
-                        "token": TOKEN,
-                        "rate_per_second": 50,
-                        "burst": 50,
-                    }
-                }
-            ),
+        account = {"base_url": url, "auth": "bearer", "token": TOKEN, "rate_per_second": 50, "burst": 50}
+        connector_settings = connector_env(
+            stack, tmp_path / "connector-state", topics, {samples.BUSINESS_CENTRAL.account: account}
         )
-        egress = ServiceProcess("services.egress", egress_env, tmp_path / "egress.log")
-        connector = ServiceProcess("services.connectors", connector_env, tmp_path / "connector.log")
+        egress = ServiceProcess("services.egress", egress_settings, tmp_path / "egress.log")
+        connector = ServiceProcess("services.connectors", connector_settings, tmp_path / "connector.log")
         with running([egress, connector]):
             egress.start()
             connector.start()

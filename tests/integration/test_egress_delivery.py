@@ -33,6 +33,7 @@ from services.egress import netsuite
 from services.egress.keys import external_id
 from tests import egress_support as samples
 from tests.infra import REGISTRY_TIMEOUT_S, StackEndpoints
+from tests.integration.egress_envs import connector_env, egress_env
 from tests.integration.runtime.harness import ServiceProcess, running, service_env, wait_until
 from tests.recording_server import Answer, Recorded, RecordingServer, netsuite_error
 
@@ -111,41 +112,26 @@ def test_orders_reach_netsuite_exactly_once_in_effect_despite_crash_and_429(
 
     with RecordingServer() as server:
         server.rule = Target(refused)
-        egress_env = service_env(
+        egress_settings = egress_env(
             stack,
             tmp_path / "egress-state",
-            ESB_INSTANCE_ID="0",
-            EGRESS_SERVICE_NAME=topics["egress_service"],
-            EGRESS_TOPIC_PREFIX=topics["prefix"],
+            topics,
             EGRESS_ORDERS_TOPIC=topics["orders"],
-            EGRESS_ROUTED_ORDERS_TOPIC="",
-            EGRESS_FULFILLMENT_ORDERS_TOPIC="",
-            EGRESS_SHIPMENTS_TOPIC="",
-            EGRESS_INVENTORY_LEVELS_TOPIC="",
-            EGRESS_STOCK_MOVEMENTS_TOPIC="",
-            EGRESS_JOURNAL_ENTRIES_TOPIC="",
-            EGRESS_GOLDEN_CUSTOMERS_TOPIC="",
             EGRESS_ORDER_TARGETS='["netsuite"]',
             EGRESS_NETSUITE=samples.NETSUITE.model_dump_json(),
         )
-        connector_env = service_env(
+        connector_settings = connector_env(
             stack,
             tmp_path / "connector-state",
-            ESB_INSTANCE_ID="0",
-            ESB_GUARANTEE="at_least_once",
+            topics,
+            {"1234567": {"base_url": server.url, "auth": "bearer", "token": TOKEN, "rate_per_second": 50}},
             ESB_COMMIT_EVERY="4",
-            ESB_COMMIT_INTERVAL_MS="500",
             ESB_RETRY_ATTEMPTS="40",
             ESB_RETRY_INITIAL_BACKOFF_MS="20",
             ESB_RETRY_MAX_BACKOFF_MS="200",
-            CONNECTOR_SERVICE_NAME=topics["connector_service"],
-            CONNECTOR_TOPICS=json.dumps([topics["egress"]]),
-            CONNECTOR_ACCOUNTS=json.dumps(
-                {"1234567": {"base_url": server.url, "auth": "bearer", "token": TOKEN, "rate_per_second": 50}}
-            ),
         )
-        egress = ServiceProcess("services.egress", egress_env, tmp_path / "egress.log")
-        connector = ServiceProcess("services.connectors", connector_env, tmp_path / "connector.log")
+        egress = ServiceProcess("services.egress", egress_settings, tmp_path / "egress.log")
+        connector = ServiceProcess("services.connectors", connector_settings, tmp_path / "connector.log")
         with running([egress, connector]):
             egress.start()
             connector.start()

@@ -32,7 +32,8 @@ from schemas.loader import schema_text
 from services.egress.keys import idempotency_key
 from tests import egress_support as samples
 from tests.infra import REGISTRY_TIMEOUT_S, StackEndpoints
-from tests.integration.runtime.harness import ServiceProcess, read_all, running, service_env, wait_until
+from tests.integration.egress_envs import connector_env, egress_env
+from tests.integration.runtime.harness import ServiceProcess, read_all, running, wait_until
 from tests.recording_server import Answer, Recorded, RecordingServer
 
 pytestmark = pytest.mark.integration
@@ -165,46 +166,23 @@ def test_a_warehouse_shipment_reaches_the_shopify_order_with_its_tracking(
     shopify = FakeShopify()
     with RecordingServer() as server:
         server.rule = shopify
-        egress_env = service_env(
+        egress_settings = egress_env(
             stack,
             tmp_path / "egress-state",
-            ESB_INSTANCE_ID="0",
-            EGRESS_SERVICE_NAME=topics["egress_service"],
-            EGRESS_TOPIC_PREFIX=topics["prefix"],
-            EGRESS_ORDERS_TOPIC="",
+            topics,
             EGRESS_ROUTED_ORDERS_TOPIC=topics["routed"],
             EGRESS_SHIPMENTS_TOPIC=topics["shipments"],
             EGRESS_SHIPMENT_JOIN_TOPIC=topics["join"],
-            EGRESS_FULFILLMENT_ORDERS_TOPIC="",
-            EGRESS_INVENTORY_LEVELS_TOPIC="",
-            EGRESS_STOCK_MOVEMENTS_TOPIC="",
-            EGRESS_JOURNAL_ENTRIES_TOPIC="",
-            EGRESS_GOLDEN_CUSTOMERS_TOPIC="",
             EGRESS_ORDER_TARGETS="[]",
             EGRESS_SHOPIFY=samples.SHOPIFY.model_dump_json(),
             EGRESS_WMS=samples.WMS.model_dump_json(),
         )
-        connector_env = service_env(
-            stack,
-            tmp_path / "connector-state",
-            ESB_INSTANCE_ID="0",
-            ESB_GUARANTEE="at_least_once",
-            ESB_COMMIT_INTERVAL_MS="500",
-            CONNECTOR_SERVICE_NAME=topics["connector_service"],
-            CONNECTOR_TOPICS=json.dumps([topics["egress"]]),
-            CONNECTOR_ACCOUNTS=json.dumps(
-                {
-                    samples.SHOP: {
-                        "base_url": server.url,
-                        "auth": "shopify",
-                        "token": TOKEN,
-                        "rate_per_second": 20,
-                    }
-                }
-            ),
+        account = {"base_url": server.url, "auth": "shopify", "token": TOKEN, "rate_per_second": 20}
+        connector_settings = connector_env(
+            stack, tmp_path / "connector-state", topics, {samples.SHOP: account}
         )
-        egress = ServiceProcess("services.egress", egress_env, tmp_path / "egress.log")
-        connector = ServiceProcess("services.connectors", connector_env, tmp_path / "connector.log")
+        egress = ServiceProcess("services.egress", egress_settings, tmp_path / "egress.log")
+        connector = ServiceProcess("services.connectors", connector_settings, tmp_path / "connector.log")
         with running([egress, connector]):
             egress.start()
             connector.start()
