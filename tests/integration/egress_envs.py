@@ -1,15 +1,18 @@
-"""Environments of the egress service and the delivery connector in the egress broker tests."""
+"""The egress broker tests' service environments, and what they inspect afterwards."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
+
+from confluent_kafka import Consumer
 
 from esb.devstack.stack import StackEndpoints
 from tests.integration.runtime.harness import service_env
 
-__all__ = ["connector_env", "egress_env"]
+__all__ = ["connector_env", "egress_env", "read_dlq", "service_logs"]
 
 _EGRESS_INPUTS = (
     "ORDERS",
@@ -57,3 +60,27 @@ def connector_env(
         CONNECTOR_ACCOUNTS=json.dumps(accounts),
         **settings,
     )
+
+
+def read_dlq(stack: StackEndpoints, service: str) -> list[Any]:
+    """The committed dead letters of ``service`` so far."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": stack.bootstrap_servers,
+            "group.id": f"dlq-reader-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "allow.auto.create.topics": False,
+            "isolation.level": "read_committed",
+        }
+    )
+    try:
+        consumer.subscribe([f"dlq.{service}"])
+        return [m for m in consumer.consume(100, timeout=5) if m.error() is None]
+    finally:
+        consumer.close()
+
+
+def service_logs(folder: Path) -> str:
+    """The tail of every service log in ``folder``, for assertion messages."""
+    return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in folder.glob("*.log"))

@@ -10,13 +10,12 @@ stays as it was.
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
@@ -30,7 +29,7 @@ from services.egress.keys import document_number
 from tests import egress_support as samples
 from tests.connector_bc_fake import FakeBusinessCentral
 from tests.infra import REGISTRY_TIMEOUT_S, StackEndpoints
-from tests.integration.egress_envs import connector_env, egress_env
+from tests.integration.egress_envs import connector_env, egress_env, read_dlq, service_logs
 from tests.integration.runtime.harness import ServiceProcess, running, wait_until
 
 pytestmark = pytest.mark.integration
@@ -150,13 +149,13 @@ def test_order_versions_reach_business_central_in_order_and_once(
                     and fake.order_by_reference(_reference(d_v2)) is not None
                 )
 
-            assert wait_until(settled, timeout=120), _logs(tmp_path)
+            assert wait_until(settled, timeout=120), service_logs(tmp_path)
             c_order = fake.order_by_reference(_reference(c_placed))
             assert c_order is not None
             c_order["salesOrderLines"][0]["shippedQuantity"] = 1  # the warehouse shipped one unit
             publish(c_cancel)
-            assert wait_until(lambda: len(_dlq(stack, topics["connector_service"])) >= 1, timeout=120), _logs(
-                tmp_path
+            assert wait_until(lambda: len(read_dlq(stack, topics["connector_service"])) >= 1, timeout=120), (
+                service_logs(tmp_path)
             )
             egress.stop()
             connector.stop()
@@ -192,30 +191,8 @@ def test_order_versions_reach_business_central_in_order_and_once(
     # B: deleted. C: still there, and the connector's DLQ says why.
     assert fake.order_by_reference(_reference(b_placed)) is None
     assert fake.order_by_reference(_reference(c_placed)) is not None
-    [letter] = _dlq(stack, topics["connector_service"])
+    [letter] = read_dlq(stack, topics["connector_service"])
     message = dict(letter.headers())["esb.dlq.error.message"].decode()
     assert message.startswith(f"business-central.salesOrderChange {_reference(c_placed)} rejected")
     assert "cannot delete an order with shipped lines" in message
-    assert TOKEN not in _logs(tmp_path)
-
-
-def _dlq(stack: StackEndpoints, service: str) -> list[Any]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": stack.bootstrap_servers,
-            "group.id": f"dlq-reader-{uuid.uuid4().hex[:8]}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-            "allow.auto.create.topics": False,
-            "isolation.level": "read_committed",
-        }
-    )
-    try:
-        consumer.subscribe([f"dlq.{service}"])
-        return [m for m in consumer.consume(100, timeout=5) if m.error() is None]
-    finally:
-        consumer.close()
-
-
-def _logs(folder: Path) -> str:
-    return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in folder.glob("*.log"))
+    assert TOKEN not in service_logs(tmp_path)

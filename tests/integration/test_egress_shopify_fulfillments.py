@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
@@ -32,7 +32,7 @@ from schemas.loader import schema_text
 from services.egress.keys import idempotency_key
 from tests import egress_support as samples
 from tests.infra import REGISTRY_TIMEOUT_S, StackEndpoints
-from tests.integration.egress_envs import connector_env, egress_env
+from tests.integration.egress_envs import connector_env, egress_env, read_dlq, service_logs
 from tests.integration.runtime.harness import ServiceProcess, read_all, running, wait_until
 from tests.recording_server import Answer, Recorded, RecordingServer
 
@@ -192,7 +192,7 @@ def test_a_warehouse_shipment_reaches_the_shopify_order_with_its_tracking(
                 records = read_all(stack.bootstrap_servers, topics["join"], PARTITIONS)
                 return sum(b'"kind":"shipment"' in (r.value() or b"") for r in records)
 
-            assert wait_until(lambda: notices() >= 2, timeout=120), _logs(tmp_path)
+            assert wait_until(lambda: notices() >= 2, timeout=120), service_logs(tmp_path)
             assert server.requests == []
 
             route = samples.routed_order(fulfillment_order_id=samples.FULFILLMENT_ORDER_ID)
@@ -201,9 +201,9 @@ def test_a_warehouse_shipment_reaches_the_shopify_order_with_its_tracking(
             )
             assert producer.flush(30) == 0
 
-            assert wait_until(lambda: len(server.writes()) >= 1, timeout=120), _logs(tmp_path)
-            assert wait_until(lambda: len(_dlq(stack, topics["egress_service"])) >= 1, timeout=60), _logs(
-                tmp_path
+            assert wait_until(lambda: len(server.writes()) >= 1, timeout=120), service_logs(tmp_path)
+            assert wait_until(lambda: len(read_dlq(stack, topics["egress_service"])) >= 1, timeout=60), (
+                service_logs(tmp_path)
             )
             egress.stop()
             connector.stop()
@@ -236,32 +236,10 @@ def test_a_warehouse_shipment_reaches_the_shopify_order_with_its_tracking(
     documents = read_all(stack.bootstrap_servers, topics["egress"], PARTITIONS)
     assert [d.key() for d in documents] == [str(good.shipment_id).encode()]
     # The shipment that does not fit the order is dead-lettered with the field and the reason.
-    [letter] = _dlq(stack, topics["egress_service"])
+    [letter] = read_dlq(stack, topics["egress_service"])
     headers = dict(letter.headers())
     assert headers["esb.dlq.error.message"].decode() == (
         "shopify.fulfillment: line_items: SKU 'NOT-ON-ORDER' is not on Shopify order 450789469"
     )
     assert headers["esb.dlq.source.topic"] == topics["join"].encode()
-    assert TOKEN not in _logs(tmp_path)
-
-
-def _dlq(stack: StackEndpoints, service: str) -> list[Any]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": stack.bootstrap_servers,
-            "group.id": f"dlq-reader-{uuid.uuid4().hex[:8]}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-            "allow.auto.create.topics": False,
-            "isolation.level": "read_committed",
-        }
-    )
-    try:
-        consumer.subscribe([f"dlq.{service}"])
-        return [m for m in consumer.consume(100, timeout=5) if m.error() is None]
-    finally:
-        consumer.close()
-
-
-def _logs(folder: Path) -> str:
-    return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in folder.glob("*.log"))
+    assert TOKEN not in service_logs(tmp_path)
