@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 __all__ = ["Result", "committed", "cpu_seconds"]
 
@@ -41,7 +42,15 @@ def committed(bootstrap: str, group: str, topic: str, partitions: int) -> int:
     """Records of ``topic`` the consumer group has committed (the processed count)."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
     try:
-        tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
-        return sum(max(tp.offset, 0) for tp in tps)
+        for attempt in range(20):
+            try:
+                tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
+                return sum(max(tp.offset, 0) for tp in tps)
+            except KafkaException as exc:
+                # A broker started moments ago is still electing the group coordinator.
+                if not exc.args[0].retriable() and exc.args[0].code() != KafkaError.NOT_COORDINATOR:
+                    raise
+                time.sleep(0.25 * (attempt + 1))
+        raise TimeoutError(f"no group coordinator for {group} after 20 attempts")
     finally:
         consumer.close()
