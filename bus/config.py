@@ -165,6 +165,9 @@ class RuntimeSettings(BaseSettings):
     max_failed_checkpoints: int = Field(
         default=5, ge=0, description="consecutive aborted checkpoints before the process crashes"
     )
+    consumer_group: str | None = Field(
+        default=None, description="the input consumer group's group.id; None = the service's name"
+    )
     state_dir: Path = Path(".esb/state")
     state_backend: StateBackend = StateBackend.ROCKSDB
     restore_timeout_s: float = Field(default=120.0, gt=0)
@@ -172,6 +175,10 @@ class RuntimeSettings(BaseSettings):
     http_port: int | None = Field(default=None, description="/healthz, /readyz, /metrics; None = off")
     log_level: str = "INFO"
     log_json: bool = True
+
+    def group_of(self, service_name: str) -> str:
+        """The consumer group a service's instances share (progress, lag and rebuilds are per group)."""
+        return self.consumer_group or service_name
 
     @model_validator(mode="after")
     def _backoff_bounds(self) -> Self:

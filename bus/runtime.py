@@ -87,7 +87,8 @@ def build_runtime(
     metrics = Metrics(service.name)
     health = Health(stall_after_s=rt.max_poll_interval_ms / 1000)
     provider = build_tracer_provider(service.name, rt.instance_id, settings.telemetry, span_processors)
-    tracing = Tracing(provider, group=service.name)
+    group = rt.group_of(service.name)
+    tracing = Tracing(provider, group=group)
     state = StateManager(
         service, rt.state_dir / rt.instance_id, rt.state_backend, client, rt.restore_timeout_s
     )
@@ -96,7 +97,7 @@ def build_runtime(
         consumer_config(
             client,
             client_id=client_id,
-            group=service.name,
+            group=group,
             member=member,
             session_timeout_ms=rt.session_timeout_ms,
             max_poll_interval_ms=rt.max_poll_interval_ms,

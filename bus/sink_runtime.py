@@ -31,7 +31,7 @@ def build_sink_runner(service: SinkService, settings: BusSettings) -> tuple[Sink
         consumer_config(
             client,
             client_id=client_id,
-            group=service.name,
+            group=rt.group_of(service.name),
             member=member,
             session_timeout_ms=rt.session_timeout_ms,
             max_poll_interval_ms=rt.max_poll_interval_ms,

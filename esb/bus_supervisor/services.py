@@ -1,21 +1,21 @@
 """Which processes make up the bus, and how each one is run locally.
 
 The list of services is the Helm chart's ``services`` map (``helm/esb/values.yaml``), the one list the
-compose file and the chart tests also follow; a service runs when its package has a ``__main__``.
-What only a local run needs (the gateway's own port and health path, query ports, the connectors'
-target) is the small table below, keyed by the chart's names.
+compose file and the chart tests also follow; a service runs when its package has a ``__main__``, with
+the chart's commit interval. What only a local run needs (the gateway's own port and health path,
+query ports, the connectors' target) is the small table below, keyed by the chart's names.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import yaml
 
 from esb.demo.catalog import LOCATIONS
-from esb.deploy.chart import REPO_ROOT, chart_services
+from esb.deploy.chart import REPO_ROOT, chart_service_setting, chart_services
 
 __all__ = ["RECORDING_TARGET", "LocalRun", "ServiceSpec", "bus_services", "local_runs"]
 
@@ -60,22 +60,6 @@ def _netsuite_target() -> dict[str, object]:
     return _DEMO_NETSUITE | {"account_ids": {str(code): f"ns-{code}" for code in codes}}
 
 
-# ESB_COMMIT_INTERVAL_MS per service. Under exactly-once a record is visible downstream
-# (read_committed) only when its transaction commits, i.e. up to one interval after it was read, and
-# every EOS hop in series adds that again: webhook -> ERP crosses translator (1 hop), order-router (3:
-# order stage -> by-SKU repartition -> back), egress (2). Each transaction costs a round of
-# AddOffsetsToTxn/EndTxn plus a commit marker in every partition it wrote (outputs, changelogs,
-# __consumer_offsets) and one changelog write per dirty key, so shorter intervals trade broker CPU and
-# changelog volume for latency. At the bus's rates a 25 ms transaction still holds many records (2,000/s
-# -> ~50), and at 50/s the whole bus's CPU per event did not measurably change (/tmp/notes/e2e.md).
-# So: 25 ms on the hops of the webhook -> canonical -> ERP path; 50 ms for the ledger (journal entries
-# to the ERP, less urgent); the state-heavy folds (inventory, customers) keep the runtime's 100 ms,
-# where longer transactions collapse more writes per hot key. The connectors are at-least-once sinks:
-# their interval only bounds redelivery after a crash and each commit is a synchronous round trip, so
-# the default stays. Export ESB_COMMIT_INTERVAL_MS to run every service with one value instead.
-_LATENCY_PATH_COMMIT_MS = {"ESB_COMMIT_INTERVAL_MS": "25"}
-
-
 def local_runs() -> dict[str, LocalRun]:
     """The local-run settings by chart service name (read when a bus is planned, never at import)."""
     return {
@@ -86,10 +70,7 @@ def local_runs() -> dict[str, LocalRun]:
         # The demo's warehouses report stock as Magento MSI sources of the same codes.
         "translator": LocalRun(
             env={"TRANSLATOR_LOCATIONS": json.dumps({f"magento:{code}": code for code in LOCATIONS})},
-            tuning=_LATENCY_PATH_COMMIT_MS,
         ),
-        "order-router": LocalRun(tuning=_LATENCY_PATH_COMMIT_MS),
-        "ledger-poster": LocalRun(tuning={"ESB_COMMIT_INTERVAL_MS": "50"}),
         # customer-merger: both roles in one process, GET /customers/... on its ops port (ESB_HTTP_PORT).
         "egress": LocalRun(
             env={
@@ -98,7 +79,6 @@ def local_runs() -> dict[str, LocalRun]:
                 "EGRESS_JOURNAL_TARGETS": '["netsuite"]',
                 "EGRESS_CUSTOMER_TARGETS": '["netsuite"]',
             },
-            tuning=_LATENCY_PATH_COMMIT_MS,
         ),
         "connectors": LocalRun(
             env={
@@ -142,4 +122,14 @@ def bus_services() -> list[ServiceSpec]:
     names = chart_services()
     runs = local_runs()
     ranked = sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
-    return [ServiceSpec(n, n.replace("-", "_"), runs.get(n, LocalRun())) for n in ranked]
+    return [
+        ServiceSpec(n, n.replace("-", "_"), _with_chart_tuning(n, runs.get(n, LocalRun()))) for n in ranked
+    ]
+
+
+def _with_chart_tuning(name: str, local: LocalRun) -> LocalRun:
+    """The chart's per-service commit interval (see ``commitIntervalMs`` in values.yaml) as tuning."""
+    interval = chart_service_setting(name, "commitIntervalMs")
+    if interval is None:
+        return local
+    return replace(local, tuning={"ESB_COMMIT_INTERVAL_MS": str(interval)} | dict(local.tuning))

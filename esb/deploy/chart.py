@@ -50,13 +50,24 @@ class HelmResult:
         return self.stdout + self.stderr
 
 
-def chart_services(chart_dir: Path = CHART_DIR) -> list[str]:
-    """The service names declared in the chart's ``values.yaml`` (enabled or not), sorted."""
+def _declared_services(chart_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     values = yaml.safe_load((chart_dir / "values.yaml").read_text())
     services = values.get("services") or {}
     if not isinstance(services, dict):
         raise TypeError(f"{chart_dir}/values.yaml: services must be a map, got {type(services).__name__}")
-    return sorted(str(name) for name in services)
+    return dict(values.get("defaults") or {}), services
+
+
+def chart_services(chart_dir: Path = CHART_DIR) -> list[str]:
+    """The service names declared in the chart's ``values.yaml`` (enabled or not), sorted."""
+    return sorted(str(name) for name in _declared_services(chart_dir)[1])
+
+
+def chart_service_setting(name: str, key: str, chart_dir: Path = CHART_DIR) -> Any:
+    """One top-level setting of a service as the chart's values give it: its own, else ``defaults``'."""
+    defaults, services = _declared_services(chart_dir)
+    own = services.get(name) or {}
+    return own[key] if key in own else defaults.get(key)
 
 
 def _helm(args: list[str], chart_dir: Path) -> HelmResult:

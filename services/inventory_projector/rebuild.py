@@ -50,7 +50,7 @@ def rebuild(
     """Reset ``service`` so that its next start recomputes everything; returns offsets per topic."""
     client = bus.kafka.client_config()
     admin = AdminClient(dict(client))
-    group = service.name
+    group = bus.runtime.group_of(service.name)
     # Static members (group.instance.id) stay listed until their session times out after a stop.
     deadline = time.monotonic() + timeout_s
     while members := admin.describe_consumer_groups([group])[group].result(timeout=30).members:

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from esb.deploy.chart import CHART_DIR, REPO_ROOT, chart_services
+from esb.deploy.chart import CHART_DIR, REPO_ROOT, chart_service_setting, chart_services
 from esb.devstack.settings import DevStackSettings
 
 pytestmark = pytest.mark.contract
@@ -76,6 +76,8 @@ def test_each_service_container_matches_the_chart(name: str) -> None:
     assert env["ESB_HTTP_PORT"] == str(ops_port)
     assert env["ESB_STATE_DIR"] == values["defaults"]["stateDir"]
     assert env["KAFKA_SECURITY_PROTOCOL"] == "PLAINTEXT"
+    chart_interval = str(chart_service_setting(name, "commitIntervalMs"))
+    assert env.get("ESB_COMMIT_INTERVAL_MS", "100") == chart_interval, "the chart's commitIntervalMs"
     assert ops_port in _published(name)
     for port in (values["services"][name] or {}).get("ports", []):
         assert _published(name)[port["port"]] == port["port"], f"{name} publishes {port['name']}"

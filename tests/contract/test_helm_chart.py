@@ -235,6 +235,11 @@ def test_autoscaling_hpa_and_keda() -> None:
     assert router["topic"] == "canonical.orders.v1"
     assert router["lagThreshold"] == "200"
     assert scaled["translator"]["spec"]["triggers"][0]["metadata"]["consumerGroup"] == "translator"
+    # The pods consume as the group KEDA watches: a renamed group reaches the runtime too.
+    deployments = _deployments("keda-values.yaml")
+    for name, obj in scaled.items():
+        group = _env(deployments[name])["ESB_CONSUMER_GROUP"]["value"]
+        assert group == obj["spec"]["triggers"][0]["metadata"]["consumerGroup"], name
     (auth,) = _of_kind(keda, "TriggerAuthentication").values()
     params = {ref["parameter"]: ref["name"] for ref in auth["spec"]["secretTargetRef"]}
     assert params == {
@@ -302,3 +307,15 @@ def test_the_schema_check_catches_an_invalid_deployment() -> None:
     deployment["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["httpGett"] = {}
     with pytest.raises(kubernetes_validate.ValidationError):
         _validate(deployment, "1.37")
+
+
+def test_commit_intervals_follow_each_services_values() -> None:
+    deployments = _deployments("minimal-values.yaml")
+    intervals = {name: _env(d)["ESB_COMMIT_INTERVAL_MS"]["value"] for name, d in deployments.items()}
+    assert {n: intervals[n] for n in ("translator", "order-router", "egress", "ledger-poster")} == {
+        "translator": "25",
+        "order-router": "25",
+        "egress": "25",
+        "ledger-poster": "50",
+    }
+    assert intervals["inventory-projector"] == "100"  # the defaults' value

@@ -15,7 +15,7 @@ from esb.bus_supervisor.recording_target import RecordingTarget, handler_class
 from esb.bus_supervisor.services import RECORDING_TARGET, LocalRun, ServiceSpec, bus_services
 from esb.bus_supervisor.supervisor import BusLayout, BusPlan, plan_bus, process_environment
 from esb.demo.secrets import DemoSecrets
-from esb.deploy.chart import chart_services
+from esb.deploy.chart import chart_service_setting, chart_services
 from esb.devstack.stack import StackEndpoints
 
 pytestmark = pytest.mark.unit
@@ -104,21 +104,21 @@ def test_the_recording_target_records_once_per_idempotency_key(target: str) -> N
     assert httpx.get(f"{target}/_records", params={"contains": '"b"'}).json()["count"] == 1
 
 
-def test_latency_path_services_get_short_commit_intervals_unless_one_is_exported() -> None:
+def test_services_get_the_charts_commit_intervals_unless_one_is_exported() -> None:
     def intervals(environ: dict[str, str]) -> dict[str, str | None]:
         plan = plan_bus(ENDPOINTS, base_port=None, gateway_port=None, environ=environ)
         return {p.name: p.extra_env.get("ESB_COMMIT_INTERVAL_MS") for p in plan.processes if p.package}
 
     planned = intervals({})
+    # One source: the Helm chart's commitIntervalMs, so a local bus and a cluster wait alike.
+    assert planned == {name: str(chart_service_setting(name, "commitIntervalMs")) for name in planned}
     # The EOS hops webhook -> canonical -> ERP document each wait up to one interval for their
-    # transaction: they run below the runtime's 100 ms default; the others keep it.
+    # transaction: they run below the runtime's 100 ms default; the state-heavy folds keep it.
     assert {n: int(planned[n] or 100) < 100 for n in ("translator", "order-router", "egress")} == {
         "translator": True,
         "order-router": True,
         "egress": True,
     }
-    assert [planned[n] for n in ("gateway", "connectors", "inventory-projector", "customer-merger")] == [
-        None
-    ] * 4
+    assert [planned[n] for n in ("inventory-projector", "customer-merger")] == ["100"] * 2
     # An exported value is the operator's: every service inherits it, none is overridden.
     assert set(intervals({"ESB_COMMIT_INTERVAL_MS": "100"}).values()) == {None}
