@@ -22,6 +22,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from bus.runtime import Runtime
 from services.examples.running_total.models import AMOUNT_SCHEMA, TOTAL_SCHEMA, Amount
 from tests.infra import REGISTRY_TIMEOUT_S, REPO_ROOT, StackEndpoints
 
@@ -179,6 +180,28 @@ def running(processes: list[ServiceProcess]) -> Iterator[None]:
         for process in processes:
             if process.alive:
                 process.kill()
+
+
+@contextmanager
+def in_thread(runtime: Runtime) -> Iterator[list[BaseException]]:
+    """Run ``runtime`` on a thread for the block; yields the errors it raised (checked by the caller).
+
+    On exit the runtime is asked to stop and joined, whatever the block did."""
+    stop, errors = threading.Event(), []
+
+    def run() -> None:
+        try:
+            runtime.run(stop)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield errors
+    finally:
+        stop.set()
+        thread.join(60)
 
 
 def read_all(bootstrap: str, topic: str, partitions: int, timeout: float = 60.0) -> list[Any]:

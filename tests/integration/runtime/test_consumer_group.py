@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from bus.runtime import build_runtime
 from bus.serde import BytesCodec
 from bus.service import Context, Emit, Event, Input, Outgoing, Output, Service
 from tests.infra import StackEndpoints
-from tests.integration.runtime.harness import committed_total, wait_until
+from tests.integration.runtime.harness import committed_total, in_thread, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -55,25 +54,11 @@ def test_a_configured_group_owns_the_progress(
         producer.produce(source, f"v{i}".encode(), key=f"k{i}".encode())
     assert producer.flush(30) == 0
 
-    runtime = build_runtime(service, settings)
-    stop, errors = threading.Event(), []
-
-    def run() -> None:
-        try:
-            runtime.run(stop)
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
+    with in_thread(build_runtime(service, settings)) as errors:
         assert wait_until(
             lambda: committed_total(stack.bootstrap_servers, group, source, PARTITIONS) >= RECORDS or errors,
             timeout=120,
         )
-    finally:
-        stop.set()
-        thread.join(60)
     assert errors == []
     assert committed_total(stack.bootstrap_servers, group, source, PARTITIONS) == RECORDS
     assert committed_total(stack.bootstrap_servers, name, source, PARTITIONS) == 0

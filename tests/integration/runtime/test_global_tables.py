@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from bus.runtime import build_runtime
 from bus.serde import BytesCodec
 from bus.service import Context, Emit, Event, GlobalInput, Input, Outgoing, Output, Service
 from tests.infra import StackEndpoints
-from tests.integration.runtime.harness import read_all, wait_until
+from tests.integration.runtime.harness import in_thread, read_all, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -64,21 +63,11 @@ def test_every_instance_holds_the_whole_table_before_processing_and_follows_upda
         schema_registry=SchemaRegistrySettings(url=stack.schema_registry_url),
         runtime=RuntimeSettings(state_dir=tmp_path, commit_interval_ms=50, state_backend="sqlite"),
     )
-    runtime = build_runtime(service, settings)
-    stop, errors = threading.Event(), []
-
-    def run() -> None:
-        try:
-            runtime.run(stop)
-        except BaseException as exc:
-            errors.append(exc)
 
     def answers() -> dict[bytes, bytes]:
         return {m.key(): m.value() for m in read_all(stack.bootstrap_servers, output, 2)}
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
+    with in_thread(build_runtime(service, settings)) as errors:
         assert wait_until(lambda: len(answers()) >= KEYS or errors, timeout=120)
         first = answers()
         producer.produce(table, b"rate-fresh", key=b"NEW")  # a new entry while the service runs
@@ -91,9 +80,6 @@ def test_every_instance_holds_the_whole_table_before_processing_and_follows_upda
                 stale = False
                 break
         final = answers()
-    finally:
-        stop.set()
-        thread.join(60)
     assert errors == []
     assert first == {
         f"K{n}".encode(): (b"-" if n % 10 == 0 else f"rate-{n}".encode()) for n in range(KEYS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -13,12 +12,12 @@ import httpx
 import pytest
 
 from bus.config import BusSettings, KafkaSettings, RuntimeSettings, SchemaRegistrySettings, TelemetrySettings
-from bus.runtime import Runtime, build_runtime
+from bus.runtime import build_runtime
 from bus.serde import AvroCodec
 from bus.service import Context, Event, Input, Outgoing, Service
 from services.examples.avro_map.service import SCALED_SCHEMA, AvroMapSettings, Scaled, build_service
 from tests.infra import StackEndpoints
-from tests.integration.runtime.harness import AmountFeed, wait_until
+from tests.integration.runtime.harness import AmountFeed, in_thread, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -32,21 +31,6 @@ def _settings(stack: StackEndpoints, tmp_path: Path) -> BusSettings:
             state_dir=tmp_path, http_port=0, http_host="127.0.0.1", commit_interval_ms=50
         ),
     )
-
-
-def _start(runtime: Runtime) -> tuple[threading.Thread, threading.Event, list[BaseException]]:
-    stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            runtime.run(stop)
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, stop, errors
 
 
 def test_chain_is_one_trace_in_jaeger_with_health_and_metrics(
@@ -69,8 +53,7 @@ def test_chain_is_one_trace_in_jaeger_with_health_and_metrics(
         name=sink_name, inputs=[Input(scaled, AvroCodec(Scaled, SCALED_SCHEMA))], outputs=[], handler=sink
     )
     sink_runtime = build_runtime(sink_service, settings)
-    started = [_start(mapper), _start(sink_runtime)]
-    try:
+    with in_thread(mapper) as mapper_errors, in_thread(sink_runtime) as sink_errors:
         assert mapper.http is not None
         base = f"http://127.0.0.1:{mapper.http.port}"
         assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
@@ -89,11 +72,8 @@ def test_chain_is_one_trace_in_jaeger_with_health_and_metrics(
         assert f'esb_records_in_total{{service="{mapper_name}",topic="{amounts}"}} 1.0' in metrics
         assert f'esb_records_out_total{{service="{mapper_name}",topic="{scaled}"}} 1.0' in metrics
         assert f'esb_handler_seconds_count{{service="{mapper_name}",topic="{amounts}"}} 1.0' in metrics
-    finally:
-        for thread, stop, errors in started:
-            stop.set()
-            thread.join(60)
-            assert not errors, errors
+    assert mapper_errors == []
+    assert sink_errors == []
 
     spans: list[dict[str, Any]] = []
     deadline = time.monotonic() + 30

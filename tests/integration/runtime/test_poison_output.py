@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from bus.runtime import build_runtime
 from bus.serde import BytesCodec
 from bus.service import Context, Emit, Event, Input, Outgoing, Output, Service
 from tests.infra import StackEndpoints
-from tests.integration.runtime.harness import committed_total, read_all, wait_until
+from tests.integration.runtime.harness import committed_total, in_thread, read_all, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -63,25 +62,11 @@ def test_an_output_over_the_topics_max_message_bytes_dead_letters_its_input(
     assert producer.flush(30) == 0
     total = sum(len(values) for values in sizes.values())
 
-    runtime = build_runtime(service, settings)
-    stop, errors = threading.Event(), []
-
-    def run() -> None:
-        try:
-            runtime.run(stop)
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
+    with in_thread(build_runtime(service, settings)) as errors:
         assert wait_until(
             lambda: committed_total(stack.bootstrap_servers, name, source, PARTITIONS) >= total or errors,
             timeout=120,
         )
-    finally:
-        stop.set()
-        thread.join(60)
     assert errors == []
     assert committed_total(stack.bootstrap_servers, name, source, PARTITIONS) == total
 
