@@ -29,7 +29,8 @@ order of arrival and however often each arrives, within the reorder window):
 
 from __future__ import annotations
 
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -97,14 +98,20 @@ class AlertSpec:
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """State of one stock position. ``on_hand == base_qty + sum of bucket quantities``."""
+    """State of one stock position. ``on_hand == base_qty + sum(bucket_qty)``.
+
+    The buckets are two parallel tuples, ascending instants and their summed quantities: stored
+    as two flat JSON arrays, which the checkpoint writes and a first read parses about a third
+    faster than one array of pairs, and which the overlay hands back as they are.
+    """
 
     on_hand: int = 0
     reserved: int = 0
     base_qty: int = 0
     count_key: tuple[int, int, str] | None = None
     settled_through: int | None = None
-    buckets: tuple[tuple[int, int], ...] = ()
+    bucket_at: tuple[int, ...] = ()
+    bucket_qty: tuple[int, ...] = ()
     as_of_ms: int = 0
     moved_ms: int = 0
     revision: int = 0
@@ -114,6 +121,11 @@ class Position:
     def count_at(self) -> int | None:
         return None if self.count_key is None else self.count_key[0]
 
+    @property
+    def buckets(self) -> tuple[tuple[int, int], ...]:
+        """(instant, quantity) pairs, oldest first."""
+        return tuple(zip(self.bucket_at, self.bucket_qty, strict=True))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "oh": self.on_hand,
@@ -121,7 +133,10 @@ class Position:
             "bq": self.base_qty,
             "ck": None if self.count_key is None else list(self.count_key),
             "st": self.settled_through,
-            "bk": list(self.buckets),  # (at, qty) tuples: JSON arrays, like lists, without a copy each
+            # The tuples themselves (JSON writes tuples as arrays): from_json of the overlay's
+            # value takes them back as they are, without a copy.
+            "ka": self.bucket_at,
+            "kq": self.bucket_qty,
             "ao": self.as_of_ms,
             "mm": self.moved_ms,
             "rv": self.revision,
@@ -133,17 +148,43 @@ class Position:
         if data is None:
             return cls()
         count_key = data["ck"]
+        at: tuple[int, ...]
+        qty: tuple[int, ...]
+        if "ka" in data:
+            at, qty = data["ka"], data["kq"]
+            if type(at) is not tuple:  # JSON decoding never makes tuples: a tuple is to_json's own
+                at, qty = tuple(at), tuple(qty)
+        else:  # written before the flat arrays: "bk", [[at, qty], ...]
+            pairs = data["bk"]
+            at, qty = tuple(pair[0] for pair in pairs), tuple(pair[1] for pair in pairs)
         return cls(
             on_hand=data["oh"],
             reserved=data["rs"],
             base_qty=data["bq"],
             count_key=None if count_key is None else (count_key[0], count_key[1], count_key[2]),
             settled_through=data["st"],
-            buckets=tuple(map(tuple, data["bk"])),
+            bucket_at=at,
+            bucket_qty=qty,
             as_of_ms=data["ao"],
             moved_ms=data["mm"],
             revision=data["rv"],
             touched=data["t"],
+        )
+
+    def revised(self, revision: int) -> Position:
+        """This position with another revision (``dataclasses.replace`` costs twice as much)."""
+        return Position(
+            self.on_hand,
+            self.reserved,
+            self.base_qty,
+            self.count_key,
+            self.settled_through,
+            self.bucket_at,
+            self.bucket_qty,
+            self.as_of_ms,
+            self.moved_ms,
+            revision,
+            self.touched,
         )
 
 
@@ -190,29 +231,46 @@ def apply_delta(position: Position, delta: Delta, limits: FoldLimits) -> Positio
             moved_ms=moved,
             touched=True,
         )
-    buckets = list(position.buckets)
-    index = bisect_right(buckets, (delta.at_ms, _MAX_QTY)) - 1
-    if index >= 0 and buckets[index][0] == delta.at_ms:
-        buckets[index] = (delta.at_ms, buckets[index][1] + delta.quantity)
+    at = list(position.bucket_at)
+    qty = list(position.bucket_qty)
+    index = bisect_left(at, delta.at_ms)
+    if index < len(at) and at[index] == delta.at_ms:
+        qty[index] += delta.quantity
     else:
-        insort(buckets, (delta.at_ms, delta.quantity))
-    # The common case, built directly: dataclasses.replace costs twice as much per movement.
-    applied = Position(
+        at.insert(index, delta.at_ms)
+        qty.insert(index, delta.quantity)
+    # The common case, settled and built at once: each dataclasses.replace cost as much again.
+    base_qty, settled_through = position.base_qty, position.settled_through
+    cut = _settle_cut(at, moved, limits)
+    if cut:
+        base_qty += sum(qty[:cut])
+        last = at[cut - 1]
+        settled_through = last if settled_through is None else max(settled_through, last)
+        del at[:cut], qty[:cut]
+    return Position(
         on_hand=position.on_hand + delta.quantity,
         reserved=position.reserved,
-        base_qty=position.base_qty,
+        base_qty=base_qty,
         count_key=position.count_key,
-        settled_through=position.settled_through,
-        buckets=tuple(buckets),
+        settled_through=settled_through,
+        bucket_at=tuple(at),
+        bucket_qty=tuple(qty),
         as_of_ms=as_of,
         moved_ms=moved,
         revision=position.revision,
         touched=True,
     )
-    return settle(applied, limits)
 
 
-_MAX_QTY = 1 << 62
+def _settle_cut(bucket_at: Sequence[int], moved_ms: int, limits: FoldLimits) -> int:
+    """How many of the oldest buckets rule 5 settles."""
+    horizon = moved_ms - limits.reorder_window_ms
+    cut = 0
+    while cut < len(bucket_at) and (
+        len(bucket_at) - cut > limits.reorder_max_buckets or bucket_at[cut] < horizon
+    ):
+        cut += 1
+    return cut
 
 
 def settle(position: Position, limits: FoldLimits) -> Position:
@@ -220,23 +278,16 @@ def settle(position: Position, limits: FoldLimits) -> Position:
 
     The window is measured from the newest *movement*, never from reservations or wall time.
     """
-    buckets = position.buckets
-    horizon = position.moved_ms - limits.reorder_window_ms
-    cut = 0
-    while cut < len(buckets) and (
-        len(buckets) - cut > limits.reorder_max_buckets or buckets[cut][0] < horizon
-    ):
-        cut += 1
+    cut = _settle_cut(position.bucket_at, position.moved_ms, limits)
     if cut == 0:
         return position
-    settled = buckets[:cut]
+    last = position.bucket_at[cut - 1]
     return replace(
         position,
-        base_qty=position.base_qty + sum(qty for _, qty in settled),
-        settled_through=settled[-1][0]
-        if position.settled_through is None
-        else max(position.settled_through, settled[-1][0]),
-        buckets=buckets[cut:],
+        base_qty=position.base_qty + sum(position.bucket_qty[:cut]),
+        settled_through=last if position.settled_through is None else max(position.settled_through, last),
+        bucket_at=position.bucket_at[cut:],
+        bucket_qty=position.bucket_qty[cut:],
     )
 
 
@@ -246,8 +297,9 @@ def apply_count(position: Position, count: Count, limits: FoldLimits) -> tuple[P
         return position, []  # an older or repeated count never overwrites a newer one
     if position.settled_through is not None and count.at_ms < position.settled_through:
         return position, [AlertSpec(AlertKind.STALE_COUNT, counted=count.quantity)]
-    expected = position.base_qty + sum(qty for at, qty in position.buckets if at <= count.at_ms)
-    later = tuple(bucket for bucket in position.buckets if bucket[0] > count.at_ms)
+    split = bisect_right(position.bucket_at, count.at_ms)  # buckets at or before the count
+    expected = position.base_qty + sum(position.bucket_qty[:split])
+    later_qty = position.bucket_qty[split:]
     alerts: list[AlertSpec] = []
     drift = count.quantity - expected
     if position.touched and abs(drift) > limits.drift_threshold:
@@ -262,11 +314,12 @@ def apply_count(position: Position, count: Count, limits: FoldLimits) -> tuple[P
         )
     rebased = replace(
         position,
-        on_hand=count.quantity + sum(qty for _, qty in later),
+        on_hand=count.quantity + sum(later_qty),
         base_qty=count.quantity,
         count_key=count.key,
         settled_through=None,
-        buckets=later,
+        bucket_at=position.bucket_at[split:],
+        bucket_qty=later_qty,
         as_of_ms=max(position.as_of_ms, count.at_ms),
         moved_ms=max(position.moved_ms, count.at_ms),
         touched=True,

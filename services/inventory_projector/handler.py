@@ -107,6 +107,7 @@ class _Projector:
             drift_threshold=settings.drift_threshold,
         )
         self.channels = sorted(settings.channels.items())
+        self._safety: dict[str, int] = {}  # per position key: the settings are frozen
         self.channels_of: dict[str, frozenset[str]] = {}
         for name, channel in self.channels:
             for location in channel.locations:
@@ -183,13 +184,17 @@ class _Projector:
         alerts: list[AlertSpec],
         cause: Cause,
     ) -> list[Outgoing]:
-        safety = self.s.safety_stock_for(sku, location)
+        safety = self._safety.get(key)
+        if safety is None:
+            if len(self._safety) >= 65_536:
+                self._safety.clear()
+            safety = self._safety[key] = self.s.safety_stock_for(sku, location)
         old, new = level_of(before, safety), level_of(after, safety)
         if new.promisable < 0 and new.promisable < old.promisable:
             alerts = [*alerts, AlertSpec(AlertKind.OVERSELL, shortfall=-new.promisable)]
         changed = (old.on_hand, old.reserved) != (new.on_hand, new.reserved) or before.revision == 0
         if changed:
-            after = replace(after, revision=before.revision + 1)
+            after = after.revised(before.revision + 1)
         outgoing: list[Outgoing] = []
         if after != before:
             outgoing.append(StatePut(POSITIONS, key, after.to_json()))

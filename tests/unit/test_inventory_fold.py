@@ -202,3 +202,14 @@ def test_position_state_round_trips_through_json() -> None:
     position = apply_delta(Position(), Delta("a", 3, 4), LIMITS)
     position, _ = apply_count(position, Count("c", 2, 7, 10), LIMITS)
     assert Position.from_json(json.loads(json.dumps(position.to_json()))) == position
+
+
+def test_position_state_written_with_bucket_pairs_reads_back_the_same() -> None:
+    """Positions stored before the buckets became two flat arrays ("bk": [[at, qty], ...])."""
+    position = apply_delta(Position(), Delta("a", 3, 4), LIMITS)
+    position = apply_delta(position, Delta("b", 9, -1), LIMITS)
+    position = apply_delta(position, Delta("c", 5, 2), LIMITS)
+    stored = {key: value for key, value in position.to_json().items() if key not in ("ka", "kq")}
+    stored["bk"] = [[3, 4], [5, 2], [9, -1]]
+    assert Position.from_json(json.loads(json.dumps(stored))) == position
+    assert position.buckets == ((3, 4), (5, 2), (9, -1))
