@@ -68,22 +68,25 @@ class Checkpoint:
     def full(self) -> bool:
         return self._count >= self._commit_every
 
-    def due(self) -> bool:
-        if self.empty:
+    def due(self, now: float | None = None) -> bool:
+        """Full, or open for ``commit_interval``; ``now`` is ``time.monotonic()`` if the caller
+        has it."""
+        if not self._offsets:
             return False
-        return (
-            self._count >= self._commit_every or time.monotonic() - self._started >= self._commit_interval_s
-        )
+        if self._count >= self._commit_every:
+            return True
+        return (time.monotonic() if now is None else now) - self._started >= self._commit_interval_s
 
     def add(self, record: Record, processed: Processed) -> None:
         """Record one processed input: its outputs go into the open transaction, its state changes
         into the overlay, its offset into the checkpoint."""
-        if self.empty:
+        if not self._offsets:
             self._started = time.monotonic()
             self._producer.begin()
-        source = (record.topic, record.partition, record.offset)
-        for output in processed.outputs:
-            self._producer.produce(output, source=source)
+        if processed.outputs:
+            source = (record.topic, record.partition, record.offset)
+            for output in processed.outputs:
+                self._producer.produce(output, source=source)
         for change in processed.state:
             store = self._state.get(change.store, record.partition)
             if isinstance(change, StatePut):

@@ -142,6 +142,8 @@ class RecordProcessor:
             for collector in own.collectors():
                 metrics.registry.register(collector)
         self._rejected: dict[Source, KafkaError] = {}
+        self._tallies: dict[str, _InputTallies] = {}  # per-record metrics, by input topic
+        self._out_tallies: dict[str, Any] = {}  # records_out, by output topic
 
     def reject(self, rejected: Mapping[Source, KafkaError]) -> None:
         """The broker refused outputs of these inputs for good: when they come again (after the
@@ -149,20 +151,33 @@ class RecordProcessor:
         self._rejected.update(rejected)
 
     def process(self, record: Record) -> Processed:
-        self._metrics.child("records_in", record.topic).inc()
+        tallies = self._tallies.get(record.topic) or self._topic_tallies(record.topic)
+        tallies.records_in.inc()
         # With tracing off the span is non-recording but still carries the parent's context, so
         # logs get its trace id and outputs forward its traceparent/tracestate.
         with self._tracing.process_span(
             record.topic, record.partition, record.offset, record.key, record.headers
         ):
-            return self._process(record)
+            return self._process(record, tallies)
 
-    def _process(self, record: Record) -> Processed:
+    def _topic_tallies(self, topic: str) -> _InputTallies:
+        tallies = _InputTallies(self._metrics, topic)
+        self._tallies[topic] = tallies
+        return tallies
+
+    def _out_tally(self, topic: str) -> Any:
+        tally = self._out_tallies[topic] = self._metrics.tally("records_out", topic)
+        return tally
+
+    def _process(self, record: Record, tallies: _InputTallies) -> Processed:
         first_failure: datetime | None = None
-        refused = self._rejected.pop((record.topic, record.partition, record.offset), None)
-        if refused is not None:
-            error = OutputRejectedError(f"the broker refused an output: {refused.name()}: {refused.str()}")
-            return self._dead_letter(record, error, "produce", 1, first_failure)
+        if self._rejected:
+            refused = self._rejected.pop((record.topic, record.partition, record.offset), None)
+            if refused is not None:
+                error = OutputRejectedError(
+                    f"the broker refused an output: {refused.name()}: {refused.str()}"
+                )
+                return self._dead_letter(record, error, "produce", 1, first_failure)
         try:
             if record.value is None:
                 if record.topic not in self._tombstones:
@@ -185,12 +200,14 @@ class RecordProcessor:
         )
         event_id = None
         if value is not None:
-            self._observe_end_to_end(record.topic, value)
+            self._observe_end_to_end(record.topic, value, tallies)
             event_id = self._service.event_id(value)
-            # Business keys (order id, SKU, golden id) make the trace searchable in Jaeger.
-            span = trace.get_current_span()
-            if span.is_recording():  # tracing off: not even computed
-                span.set_attributes(self._service.span_attributes(value))
+            # Business keys (order id, SKU, golden id) make the trace searchable in Jaeger. With
+            # tracing off every span is non-recording: not even looked up.
+            if self._tracing.enabled:
+                span = trace.get_current_span()
+                if span.is_recording():
+                    span.set_attributes(self._service.span_attributes(value))
         ctx = _Context(self._service.name, self._readable, self._state, record, event_id)
         attempt = 0
         while True:
@@ -222,14 +239,15 @@ class RecordProcessor:
                     continue
                 return self._dead_letter(record, exc, "handle", attempt, first_failure, event_id)
             finally:
-                self._metrics.child("handler_seconds", record.topic).observe(time.perf_counter() - started)
+                tallies.handler_seconds().observe(time.perf_counter() - started)
         try:
-            processed = self._encode(record, outgoing)
+            processed = self._encode(outgoing)
         except Exception as exc:
             if outcome_of(exc) is Outcome.CRASH:
                 raise
             return self._dead_letter(record, exc, "serialize", attempt, first_failure, event_id)
-        self._observe_service_metrics(event, outgoing)
+        if self._service.metrics:
+            self._observe_service_metrics(event, outgoing)
         return processed
 
     def _observe_service_metrics(self, event: Event[Any], outgoing: Sequence[Outgoing]) -> None:
@@ -240,21 +258,22 @@ class RecordProcessor:
                 self._metrics.service_metric_errors.labels(self._service.name).inc()
                 self._log.warning("service metrics failed", topic=event.topic, exc_info=True)
 
-    def _encode(self, record: Record, outgoing: Sequence[Outgoing]) -> Processed:
+    def _encode(self, outgoing: Sequence[Outgoing]) -> Processed:
         outputs: list[OutRecord] = []
         state: list[StatePut | StateDelete] = []
         for item in outgoing:
             if isinstance(item, Emit):
-                encoder = self._encoders.get(item.topic)
+                topic = item.topic
+                encoder = self._encoders.get(topic)
                 if encoder is None:
-                    raise DeadLetterError(f"emit to undeclared output topic {item.topic!r}")
+                    raise DeadLetterError(f"emit to undeclared output topic {topic!r}")
                 # A None value is a tombstone: compacted topics delete the key (erasure, retraction).
-                value = None if item.value is None else encoder.encode(item.value, item.topic)
+                value = None if item.value is None else encoder.encode(item.value, topic)
                 key = item.key.encode() if isinstance(item.key, str) else item.key
-                headers: Headers = list(item.headers.items())
-                with self._tracing.send_span(item.topic, headers):
-                    outputs.append(OutRecord(item.topic, key, value, headers))
-                self._metrics.child("records_out", item.topic).inc()
+                headers: Headers = list(item.headers.items()) if item.headers else []
+                with self._tracing.send_span(topic, headers):
+                    outputs.append(OutRecord(topic, key, value, headers))
+                (self._out_tallies.get(topic) or self._out_tally(topic)).inc()
             elif isinstance(item, StatePut | StateDelete):
                 if item.store not in self._stores:
                     kind = "read-only global table" if item.store in self._readable else "undeclared store"
@@ -301,7 +320,7 @@ class RecordProcessor:
         letter = OutRecord(self._service.dlq_topic, record.key, record.value, headers)
         return Processed([letter], [], dead_letter=letter)
 
-    def _observe_end_to_end(self, topic: str, value: Any) -> None:
+    def _observe_end_to_end(self, topic: str, value: Any, tallies: _InputTallies) -> None:
         try:
             occurred = self._service.occurred_at(value)
         except Exception:  # a broken accessor must not fail the record; it only loses the metric
@@ -309,4 +328,28 @@ class RecordProcessor:
             return
         if occurred is not None:
             lag = (datetime.now(UTC) - occurred).total_seconds()
-            self._metrics.child("end_to_end_seconds", topic).observe(max(lag, 0.0))
+            tallies.end_to_end_seconds().observe(max(lag, 0.0))
+
+
+class _InputTallies:
+    """The per-record metrics of one input topic, behind one dict lookup per record. The latency
+    tallies are made on first use: a series exists once it has a sample, as before."""
+
+    __slots__ = ("_end_to_end", "_handler", "_metrics", "_topic", "records_in")
+
+    def __init__(self, metrics: Metrics, topic: str) -> None:
+        self._metrics = metrics
+        self._topic = topic
+        self.records_in: Any = metrics.tally("records_in", topic)
+        self._handler: Any = None
+        self._end_to_end: Any = None
+
+    def handler_seconds(self) -> Any:
+        if self._handler is None:
+            self._handler = self._metrics.tally("handler_seconds", self._topic)
+        return self._handler
+
+    def end_to_end_seconds(self) -> Any:
+        if self._end_to_end is None:
+            self._end_to_end = self._metrics.tally("end_to_end_seconds", self._topic)
+        return self._end_to_end

@@ -85,7 +85,9 @@ class TxnProducer:
         """Produce ``record``; ``source`` is the input it came from, so that a record the broker
         refuses for good can be traced back to that input (:attr:`rejected`)."""
         producer = self.client
-        kwargs: dict[str, Any] = {"key": record.key, "headers": record.headers}
+        kwargs: dict[str, Any] = {"key": record.key}
+        if record.headers:  # an empty list still makes librdkafka build a headers object (~0.35 µs)
+            kwargs["headers"] = record.headers
         if partition is not None:
             kwargs["partition"] = partition
         if source is not None:

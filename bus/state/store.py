@@ -25,11 +25,16 @@ __all__ = ["StorePartition", "decode_value", "encode_value"]
 _PLAIN: Final = b"\x00"
 _EXPIRING: Final = b"\x01"
 _EXPIRY = struct.Struct(">q")
-_DELETED: Final = object()
+_DELETED: Final = object()  # in the overlay: deleted in this checkpoint
+_ABSENT: Final = object()  # not in the overlay
+
+
+# json.dumps(value, separators=(",", ":"), default=str), without building an encoder per call.
+_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), default=str)
 
 
 def encode_value(value: Any, expires_at_ms: int | None) -> bytes:
-    body = json.dumps(value, separators=(",", ":"), default=str).encode()
+    body = _ENCODER.encode(value).encode()
     if expires_at_ms is None:
         return _PLAIN + body
     return _EXPIRING + _EXPIRY.pack(expires_at_ms) + body
@@ -37,10 +42,11 @@ def encode_value(value: Any, expires_at_ms: int | None) -> bytes:
 
 def decode_value(raw: bytes) -> tuple[Any, int | None]:
     """The value and its expiry (epoch ms) or None."""
+    # The JSON is encode_value's (ASCII): decoded as UTF-8 directly, not sniffed by json.loads.
     if raw[:1] == _EXPIRING:
         (expires_at,) = _EXPIRY.unpack_from(raw, 1)
-        return json.loads(raw[1 + _EXPIRY.size :]), int(expires_at)
-    return json.loads(raw[1:]), None
+        return json.loads(raw[1 + _EXPIRY.size :].decode()), int(expires_at)
+    return json.loads(raw[1:].decode()), None
 
 
 def _wall_ms() -> int:
@@ -67,13 +73,19 @@ class StorePartition:
 
     # -- reads (handlers, through the Context) -------------------------------------------------
     def get(self, key: str, default: Any = None) -> Any:
-        if key in self._overlay:
-            value = self._overlay[key]
-            return default if value is _DELETED else value
-        return self.get_committed(key, default)
+        value = self._overlay.get(key, _ABSENT)
+        if value is _ABSENT:
+            return self.get_committed(key, default)
+        return default if value is _DELETED else value
 
     def __contains__(self, key: str) -> bool:
-        return self.get(key, _DELETED) is not _DELETED
+        # A membership test (a dedupe check per record) needs no JSON decoding: present and not
+        # expired is what get() would have found.
+        value = self._overlay.get(key, _ABSENT)
+        if value is not _ABSENT:
+            return value is not _DELETED
+        raw = self.backend.get(key.encode())
+        return raw is not None and not self.is_expired(raw)
 
     def get_committed(self, key: str, default: Any = None) -> Any:
         """The value as of the last committed checkpoint (the disk), ignoring the overlay."""

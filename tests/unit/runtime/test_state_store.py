@@ -57,3 +57,26 @@ def test_ttl_entries_expire_on_read_and_are_flagged_for_restore() -> None:
     now[0] = 1_010_000
     assert "event-1" not in store
     assert store.is_expired(changes[b"event-1"])
+
+
+def test_membership_agrees_with_get_without_decoding() -> None:
+    now = [1_000_000]
+    store = StorePartition("seen", 0, MemoryBackend(), ttl=timedelta(seconds=10), clock_ms=lambda: now[0])
+    store.commit_to_disk(store_changes(store, {"expiring": 3}), 0)
+    now[0] = 1_005_000
+    store.commit_to_disk({**store_changes(store, {"kept": 1, "null": None, "deleted": 2}), b"gone": None}, 1)
+    store.put("overlay-only", 4)
+    store.delete("deleted")  # committed, deleted in the overlay
+    now[0] = 1_010_000  # "expiring" (committed at 1_000_000, 10 s TTL) has expired, the others not
+    keys = ["kept", "null", "deleted", "expiring", "overlay-only", "gone", "absent"]
+    missing = object()
+    assert {key: key in store for key in keys} == {
+        key: store.get(key, missing) is not missing for key in keys
+    }
+    assert [key for key in keys if key in store] == ["kept", "null", "overlay-only"]
+
+
+def store_changes(store: StorePartition, values: dict[str, object]) -> dict[bytes, bytes | None]:
+    for key, value in values.items():
+        store.put(key, value)
+    return store.pending_changes()
