@@ -9,7 +9,8 @@ every union branch named. ``cavro`` (the other compiled Avro library; unmaintain
 writes no faster. Here the schema is turned once, at bind time, into Python source: records and
 every other type inlined (a function only for the entry and recursive records), the branch of a
 ``["null", X]`` union chosen by ``is None``, logical types converted in the same pass, pydantic
-models read through their ``__dict__`` (no ``model_dump``), decimals memoized.
+models read through their ``__dict__`` (no ``model_dump``), decimals memoized, and so are
+records of decimals and strings (``Money``: ~70 in a 7-line order) by their field values.
 
 The encoder writes only the canonical Python values: ``str``, ``int`` in range, ``bool``,
 ``float``, ``bytes``, ``Decimal`` with exactly the schema's scale, tz-aware ``datetime``,
@@ -143,6 +144,7 @@ class _Compiler:
         self._temps = 0
         self._inlining: list[str] = []  # records being inlined, outermost first
         self._decimals: dict[tuple[int, int], str] = {}  # (precision, scale) -> its _DecimalWriter
+        self._amount_memos: dict[str, str] = {}  # amount record name -> its memo of encodings
 
     def source(self) -> str:
         return "\n".join(line for lines in self._functions.values() for line in lines)
@@ -171,17 +173,80 @@ class _Compiler:
         return function
 
     def _fields(self, schema: dict[str, Any], v: str, pad: str) -> list[str]:
-        # A model's fields are its __dict__ (plain_models() decides that this is what it dumps).
+        # A model's fields are its __dict__ (plain_models() decides that this is what it dumps);
+        # model classes seen are remembered, so the usual check is a set lookup, not isinstance.
         d = self._temp()
         lines = [
-            f"{pad}if isinstance({v}, _Model): {d} = {v}.__dict__",
-            f"{pad}elif type({v}) is dict: {d} = {v}",
-            f"{pad}else: raise TypeError(type({v}).__name__)",
+            f"{pad}{d} = type({v})",
+            f"{pad}if {d} in _models: {d} = {v}.__dict__",
+            f"{pad}elif {d} is dict: {d} = {v}",
+            f"{pad}else: {d} = _fields_of({v})",
         ]
         for field in schema["fields"]:
             x = self._temp()
             lines.append(f"{pad}{x} = {d}[{field['name']!r}]")
             lines.extend(self.value(field["type"], x, pad))
+        return lines
+
+    def _amounts(self, schema: dict[str, Any]) -> list[str] | None:
+        """For a record of decimals and strings with a decimal among them (``Money``): each field's
+        kind ("decimal" or "string"); else None."""
+        kinds = []
+        for field in schema["fields"]:
+            kind = field["type"]
+            kind = self._named.get(kind, kind) if isinstance(kind, str) else kind
+            if kind == "string" or kind == {"type": "string"}:
+                kinds.append("string")
+            elif isinstance(kind, dict) and (kind.get("type"), kind.get("logicalType")) == (
+                "bytes",
+                "decimal",
+            ):
+                kinds.append("decimal")
+            else:
+                return None
+        return kinds if "decimal" in kinds else None
+
+    def _amount(self, schema: dict[str, Any], kinds: list[str], x: str, pad: str) -> list[str]:
+        """An amount (``Money``) through a memo of its encodings keyed by its field values: amounts
+        repeat from record to record. A hit stands for the same bytes when the values are of the
+        types written (``str``; ``Decimal`` with the exponent of the one written: equal decimals of
+        one exponent have one encoding); anything else is encoded field by field (which raises
+        where it must). The entry keeps the key, whose decimals were checked when written."""
+        memo = self._amount_memos.get(schema["name"])
+        if memo is None:  # one per record: every place it occurs encodes it alike
+            memo = self._amount_memos[schema["name"]] = self._const({})
+        d, key, hit, start = self._temp(), self._temp(), self._temp(), self._temp()
+        values = [self._temp() for _ in kinds]
+        checks = []
+        for i, (kind, value) in enumerate(zip(kinds, values, strict=True)):
+            if kind == "string":
+                checks.append(f"type({value}) is str")
+            else:
+                stored = f"{hit}[0][{i}]"
+                checks.append(
+                    f"({value} is {stored} or (type({value}) is _Decimal and {value}.same_quantum({stored})))"
+                )
+        lines = [
+            f"{pad}{d} = type({x})",
+            f"{pad}if {d} in _models: {d} = {x}.__dict__",
+            f"{pad}elif {d} is dict: {d} = {x}",
+            f"{pad}else: {d} = _fields_of({x})",
+        ]
+        for field, value in zip(schema["fields"], values, strict=True):
+            lines.append(f"{pad}{value} = {d}[{field['name']!r}]")
+        lines += [
+            f"{pad}{key} = ({', '.join(values)},)",
+            f"{pad}{hit} = {memo}.get({key})",
+            f"{pad}if {hit} is not None and {' and '.join(checks)}: out += {hit}[1]",
+            f"{pad}else:",
+            f"{pad}    {start} = len(out)",
+        ]
+        for field, value in zip(schema["fields"], values, strict=True):
+            lines.extend(self.value(field["type"], value, pad + "    "))
+        lines += [
+            f"{pad}    if len({memo}) >= {_MEMO_SIZE}: {memo}.clear()",
+            f"{pad}    {memo}[{key}] = ({key}, bytes(out[{start}:]))",
+        ]
         return lines
 
     def value(self, schema: Any, x: str, pad: str) -> list[str]:
@@ -224,7 +289,8 @@ class _Compiler:
             if schema["name"] in self._inlining:  # recursive: a function calling itself
                 return [f"{pad}{self.record(schema)}({x}, out)"]
             self._inlining.append(schema["name"])
-            lines = self._fields(schema, x, pad)
+            kinds = self._amounts(schema)
+            lines = self._amount(schema, kinds, x, pad) if kinds else self._fields(schema, x, pad)
             self._inlining.pop()
             return lines
         if kind in ("array", "map"):
@@ -322,6 +388,18 @@ class _Compiler:
         raise UnsupportedSchemaError(f"logical type {logical} on {kind}")
 
 
+_models: set[type] = set()  # pydantic model classes the encoders have read
+
+
+def _fields_of(value: Any) -> dict[str, Any]:
+    """The fields of a model the encoders have not read before (remembered), else a TypeError."""
+    if not isinstance(value, BaseModel):
+        raise TypeError(type(value).__name__)
+    _models.add(type(value))
+    fields: dict[str, Any] = value.__dict__
+    return fields
+
+
 def compile_encoder(schema: Any, named: dict[str, Any]) -> Encoder:
     """The encoder of a fastavro-parsed record ``schema`` (``named``: its ``__named_schemas``)."""
     if not isinstance(schema, dict) or schema.get("type") != "record":
@@ -329,7 +407,8 @@ def compile_encoder(schema: Any, named: dict[str, Any]) -> Encoder:
     compiler = _Compiler(named)
     entry = compiler.record(schema)
     namespace: dict[str, Any] = {
-        "_Model": BaseModel,
+        "_models": _models,
+        "_fields_of": _fields_of,
         "_UUID": UUID,
         "_datetime": datetime,
         "_date": date,

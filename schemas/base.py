@@ -13,12 +13,12 @@ Conventions the drift test relies on (see ``schemas/README.md``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -33,6 +33,8 @@ __all__ = [
     "UtcDatetime",
     "avro_fullname",
     "pii",
+    "trusted",
+    "utc_millis",
 ]
 
 NAMESPACE_ROOT = "com.esb.canonical"
@@ -84,6 +86,9 @@ def _utc_millis(value: datetime) -> datetime:
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc_millis)]
 """An instant: must carry a UTC offset on input; stored as UTC with millisecond precision."""
 
+utc_millis = _utc_millis
+"""A tz-aware ``datetime`` as :data:`UtcDatetime` stores it (for :func:`trusted` callers)."""
+
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 """ISO 4217 alphabetic code, upper case (``"EUR"``)."""
 
@@ -99,6 +104,37 @@ def avro_fullname(cls: type[BaseModel] | type[Enum]) -> str:
     if len(parts) < 2 or parts[0] != "schemas":
         raise ValueError(f"{cls.__qualname__} is not defined in a schemas.<domain> module")
     return f"{NAMESPACE_ROOT}.{parts[1]}.{cls.__name__}"
+
+
+R = TypeVar("R", bound=BaseModel)
+
+_new = object.__new__
+_setattr = object.__setattr__
+# BaseModel's slots, set through their descriptors (a frozen model's __setattr__ refuses them).
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def trusted(model: type[R], fields: dict[str, Any], given: Set[str]) -> R:
+    """``model`` holding ``fields`` without validating them, for hot paths that build canonical
+    records from values they have checked already (the Shopify orders adapter, issue #5).
+
+    The caller guarantees what validation would otherwise make sure of: ``fields`` holds every
+    field of ``model``, in field order, each exactly what validation would return for it (nested
+    records as instances, amounts quantized to their scale, instants through :func:`utc_millis`,
+    enum members, defaults as the model's); ``given`` is what a validating caller would have
+    passed (``model_fields_set``). Then the instance is the validated one, attribute for attribute
+    (``tests/unit/test_schemas_trusted.py``) at a fraction of the cost (~0.35 µs, no per-field
+    work). A ``fields`` of another size (a field added to the model since) is validated instead."""
+    if len(fields) != len(model.__pydantic_fields__):
+        return model.model_validate(fields)
+    made: R = _new(model)
+    _setattr(made, "__dict__", fields)
+    _set_fields_set(made, set(given))
+    _set_extra(made, None)
+    _set_private(made, None)
+    return made
 
 
 class AvroRecord(BaseModel):

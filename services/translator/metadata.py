@@ -11,12 +11,47 @@ import hashlib
 import json
 import uuid
 from datetime import datetime
+from typing import Any
 
+from schemas.base import trusted, utc_millis
 from schemas.common.models import EventMetadata, SourceRef
 from schemas.ids import CANONICAL_NAMESPACE
 from services.translator.ingress import IngressRecord
 
-__all__ = ["event_metadata"]
+__all__ = ["event_metadata", "uuid5"]
+
+_NAMESPACE = CANONICAL_NAMESPACE.bytes
+_VERSION_MASK = ~((0xF000 << 64) | (0xC000 << 48))  # uuid.UUID(version=5): the variant and version bits
+_VERSION_5 = (5 << 76) | (0x8000 << 48)
+_UUID = uuid.UUID
+_UNKNOWN = uuid.SafeUUID.unknown
+_sha1 = hashlib.sha1
+_SOURCE = frozenset(SourceRef.model_fields)
+_METADATA = frozenset(EventMetadata.model_fields)
+_new = object.__new__
+_setattr = object.__setattr__
+
+
+def _identity_json(parts: list[str]) -> str:
+    """``json.dumps(parts, separators=(",", ":"))``: for printable ASCII strings without ``"`` or
+    ``\\`` (ids, topics) it is the strings quoted as they are (~0.3 instead of ~1.7 µs)."""
+    try:
+        probe = "".join(parts)
+    except TypeError:
+        probe = "\\"  # not all strings: json decides
+    if probe.isascii() and probe.isprintable() and '"' not in probe and "\\" not in probe:
+        return '["' + '","'.join(parts) + '"]'
+    return json.dumps(parts, separators=(",", ":"))
+
+
+def uuid5(name: str) -> uuid.UUID:
+    """``uuid.uuid5(CANONICAL_NAMESPACE, name)`` (same SHA-1, same bits, same ``UUID``) without
+    ``UUID.__init__``'s generic argument handling (~0.6 instead of ~2 µs)."""
+    digest = _sha1(_NAMESPACE + name.encode(), usedforsecurity=False).digest()
+    made: uuid.UUID = _new(_UUID)
+    _setattr(made, "int", int.from_bytes(digest[:16]) & _VERSION_MASK | _VERSION_5)
+    _setattr(made, "is_safe", _UNKNOWN)
+    return made
 
 
 def event_metadata(
@@ -34,21 +69,50 @@ def event_metadata(
     """
     delivery = record.provider_event_id or hashlib.sha256(record.raw).hexdigest()[:32]
     identity = [record.system, record.account, entity, native_id, event_type, delivery, discriminator]
-    event_id = uuid.uuid5(CANONICAL_NAMESPACE, json.dumps(identity, separators=(",", ":")))
-    source = SourceRef(
-        system=record.system,
-        account=record.account,
-        entity=entity,
-        native_id=native_id,
-        api_version=record.api_version,
-    )
-    return EventMetadata(
-        event_id=event_id,
-        event_type=event_type,
-        occurred_at=occurred_at,
-        ingested_at=record.received_at,
-        source=source,
-        provider_event_id=record.provider_event_id,
-        correlation_id=str(event_id),
-        causation_id=None,
+    event_id = uuid5(_identity_json(identity))
+    source: dict[str, Any] = {
+        "system": record.system,
+        "account": record.account,
+        "entity": entity,
+        "native_id": native_id,
+        "api_version": record.api_version,
+    }
+    metadata: dict[str, Any] = {
+        "event_id": event_id,
+        "event_type": event_type,
+        "occurred_at": occurred_at,
+        "ingested_at": record.received_at,
+        "source": source,
+        "provider_event_id": record.provider_event_id,
+        "correlation_id": str(event_id),
+        "causation_id": None,
+    }
+    if not _plain(record, entity, native_id, event_type, occurred_at):
+        metadata["source"] = SourceRef.model_validate(source)
+        return EventMetadata.model_validate(metadata)
+    # The usual values (strings, tz-aware instants): the records validation would make of them
+    # (schemas.base.trusted), ~1 instead of ~5 µs.
+    metadata["occurred_at"] = utc_millis(occurred_at)
+    metadata["ingested_at"] = utc_millis(record.received_at)
+    metadata["source"] = trusted(SourceRef, source, _SOURCE)
+    return trusted(EventMetadata, metadata, _METADATA)
+
+
+def _plain(
+    record: IngressRecord, entity: str, native_id: str, event_type: str, occurred_at: datetime
+) -> bool:
+    """Strings where the models want strings (or ``None`` where they allow it), aware instants."""
+    received_at = record.received_at
+    return (
+        type(record.system) is str
+        and type(record.account) is str
+        and type(entity) is str
+        and type(native_id) is str
+        and type(event_type) is str
+        and (record.api_version is None or type(record.api_version) is str)
+        and (record.provider_event_id is None or type(record.provider_event_id) is str)
+        and type(occurred_at) is datetime
+        and occurred_at.utcoffset() is not None
+        and type(received_at) is datetime
+        and received_at.utcoffset() is not None
     )

@@ -1,4 +1,4 @@
-"""The Shopify orders fast path (plain dicts, one model validation per order, pre-checked Money)
+"""The Shopify orders fast path (plain dicts, records built unvalidated from pre-checked values)
 against the adapter it replaced (``tests/shopify_orders_reference.py``): the same events, byte for
 byte in JSON, for every conformance order and hypothesis-mutated ones; the same rejection wherever
 the reference named a source path; and events the canonical model accepts as they are."""
@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from schemas.common.models import Money
 from schemas.orders.models import OrderEvent
+from services.translator.adapters._common import route
 from services.translator.adapters.shopify._plain import checked_money, money
 from services.translator.adapters.shopify._wire import ORDER_DECODER
 from services.translator.adapters.shopify.orders import orders_of, translate_orders
@@ -45,6 +46,7 @@ def _outcome(translate: Any, raw: bytes, headers: dict[str, str]) -> list[OrderE
         return error
 
 
+@route
 def _whole(record: Any) -> list[OrderEvent]:
     """The adapter on the whole decoded payload, not only the keys ``shopify/_wire`` declares."""
     return orders_of(record, load_json(record.raw))
@@ -78,12 +80,39 @@ def _assert_same(raw: bytes, headers: dict[str, str]) -> None:
         return
     assert not isinstance(fast, TranslationError), f"fast path rejected ({fast}), reference accepted"
     assert [e.model_dump_json() for e in fast] == [e.model_dump_json() for e in slow]
+    for built, constructed in zip(fast, slow, strict=True):
+        _assert_same_instances(built, constructed, "event")
     for event in fast:
         assert OrderEvent.model_validate(event.model_dump()) == event
         assert (
             OrderEvent.model_validate_json(event.model_dump_json()).model_dump_json()
             == event.model_dump_json()
         )
+
+
+def _assert_same_instances(built: Any, validated: Any, where: str) -> None:
+    """The records the fast path builds unvalidated (``schemas.base.trusted``) are the validated
+    ones: same classes, fields in the same order, same ``model_fields_set``, same value types
+    (reprs: Decimal exponents, time zones, enum members)."""
+    assert type(built) is type(validated), where
+    if isinstance(built, BaseModel):
+        assert list(built.__dict__) == list(validated.__dict__), where
+        assert built.model_fields_set == validated.model_fields_set, where
+        assert (built.__pydantic_extra__, built.__pydantic_private__) == (None, None), where
+        assert (validated.__pydantic_extra__, validated.__pydantic_private__) == (None, None), where
+        for name, value in built.__dict__.items():
+            _assert_same_instances(value, validated.__dict__[name], f"{where}.{name}")
+    elif isinstance(built, list | dict):
+        assert len(built) == len(validated), where
+        pairs = (
+            zip(built, validated, strict=True)
+            if isinstance(built, list)
+            else ((built[key], validated[key]) for key in built)
+        )
+        for index, (one, other) in enumerate(pairs):
+            _assert_same_instances(one, other, f"{where}[{index}]")
+    else:
+        assert repr(built) == repr(validated), where
 
 
 @pytest.mark.parametrize("headers", HEADERS, ids=["polled", "webhook"])
@@ -124,6 +153,46 @@ def test_bad_line_values_are_rejected_like_the_reference(field: str, value: obje
     data = json.loads(conformance("shopify", "python_api_order.json"))  # legacy: no *_set twins
     data["order"]["line_items"][1][field] = value
     _assert_same(json.dumps(data).encode(), {})
+
+
+@pytest.mark.parametrize("cancelled", [False, True])
+def test_instants_below_a_millisecond_are_cut_like_the_model_cuts_them(cancelled: bool) -> None:
+    data = json.loads(conformance("shopify", "api_2024-04_order_get_full.json"))
+    data["order"].update(
+        created_at="2024-05-01T10:00:00.123456+02:00",
+        updated_at="2024-05-01T10:00:00.123999+02:00",  # a later instant, the same millisecond
+        closed_at="2024-05-02T00:00:00.000999Z",
+        cancelled_at="2024-05-03T08:30:15.50075-05:00" if cancelled else None,
+    )
+    _assert_same(json.dumps(data).encode(), {})
+    (event,) = translate_orders(make_record("shopify", "orders", json.dumps(data).encode()))
+    assert event.order.placed_at.microsecond == 123000
+    assert event.metadata.occurred_at.microsecond == 123000
+
+
+def _beyond_the_model_by_sums(where: str) -> bytes:
+    """101 amounts just below 10^14 summed by the adapter: beyond decimal(20, 4)."""
+    big = "99999999999999.99"
+    if where == "shipping":  # legacy payload: total shipping is the sum of the shipping lines
+        data = json.loads(conformance("shopify", "python_api_order.json"))
+        data["order"]["shipping_lines"] = [{"title": "s", "price": big}] * 101
+        return json.dumps(data).encode()
+    data = json.loads(conformance("shopify", "api_2024-04_order_get_full.json"))
+    line = data["order"]["line_items"][0]
+    line.update(price=big, quantity=1, price_set=None, tax_lines=[])
+    line["discount_allocations"] = [{"amount": big, "discount_application_index": 0}]
+    data["order"]["line_items"] = [{**line, "id": n} for n in range(101)]
+    return json.dumps(data).encode()
+
+
+@pytest.mark.parametrize("where", ["shipping", "discount"])
+def test_sums_beyond_the_model_are_canonical_rejections(where: str) -> None:
+    raw = _beyond_the_model_by_sums(where)
+    _assert_same(raw, {})
+    with pytest.raises(TranslationError) as caught:
+        translate_orders(make_record("shopify", "orders", raw))
+    expected = "totals.shipping" if where == "shipping" else "discounts.0.amount"
+    assert caught.value.path == f"canonical order.{expected}.amount"
 
 
 def test_line_total_beyond_the_model_is_a_canonical_rejection() -> None:

@@ -10,7 +10,6 @@ a field is built only when the field is not of the common shape.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -59,15 +58,15 @@ def obj(value: Any, path: str) -> Obj:
     raise TranslationError(path, "object", value)
 
 
-def items(parent: Obj, key: str, path: str) -> Iterator[tuple[Any, str]]:
+def items(parent: Obj, key: str, path: str) -> list[tuple[Any, str]]:
     """Each element of the array ``parent[key]`` with its path; absent or null is no element."""
     value = parent.get(key)
     if value is None:
-        return
+        return []
+    prefix = f"{path}.{key}"
     if type(value) is not list:
-        raise TranslationError(f"{path}.{key}", "array", value)
-    for index, item in enumerate(value):
-        yield item, f"{path}.{key}[{index}]"
+        raise TranslationError(prefix, "array", value)
+    return [(item, f"{prefix}[{index}]") for index, item in enumerate(value)]
 
 
 def text(parent: Obj, key: str, path: str) -> str:

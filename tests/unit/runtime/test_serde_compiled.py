@@ -224,3 +224,74 @@ def test_schemas_outside_the_compiled_subset_stay_on_fastavro(value: _Either) ->
     )
     assert codec.encode(value, "either") == theirs
     assert codec.decode(theirs, "either") == value
+
+
+_AMOUNT_SCHEMA = {
+    "type": "record",
+    "name": "Amount",
+    "fields": [
+        {"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": 20, "scale": 4}},
+        {"name": "currency", "type": "string"},
+    ],
+}
+_HOLDER_SCHEMA = fastavro.parse_schema(
+    {
+        "type": "record",
+        "name": "Holder",
+        "fields": [
+            {"name": "first", "type": _AMOUNT_SCHEMA},
+            {"name": "second", "type": ["null", "Amount"]},
+        ],
+    }
+)
+
+
+class _Currency(str):
+    __slots__ = ()
+
+
+def test_an_amount_remembered_by_value_is_written_as_fastavro_writes_each_value() -> None:
+    """Amount records (decimals and strings) are remembered by their values: a later equal value
+    is the same bytes only when it is of the types written (the same exponent, a str), anything
+    else is encoded field by field, which refuses what it refuses (then fastavro decides)."""
+    encode = compile_encoder(_HOLDER_SCHEMA, _HOLDER_SCHEMA["__named_schemas"])
+
+    def both(first: Any, second: Any) -> bytes:
+        out = bytearray()
+        encode({"first": first, "second": second}, out)
+        value = {"first": first, "second": second}
+        assert bytes(out) == _fastavro_bytes(_HOLDER_SCHEMA, value)
+        return bytes(out)
+
+    usd = {"amount": Decimal("12.5000"), "currency": "USD"}
+    written = both(usd, usd)  # the second is a hit
+    first = len(written) // 2
+    assert written[first] == 2  # the union's branch, then the first amount's bytes again
+    assert written[first + 1 :] == written[:first]
+    both({"amount": Decimal("12.5000"), "currency": "USD"}, None)  # equal, another object
+    both({"amount": Decimal("-0.0000"), "currency": "USD"}, {"amount": Decimal("0.0000"), "currency": "USD"})
+    both({"amount": Decimal("12.5000"), "currency": _Currency("USD")}, usd)  # equal, not a str
+    for other in (Decimal("12.5"), Decimal("12.50000"), 12.5):  # equal values the compiled code refuses
+        with pytest.raises((TypeError, OverflowError)):
+            encode({"first": {"amount": other, "currency": "USD"}, "second": None}, bytearray())
+    with pytest.raises(AttributeError):  # bytes for a string: not written (fastavro decides)
+        encode({"first": {"amount": Decimal("12.5000"), "currency": b"USD"}, "second": None}, bytearray())
+
+
+def test_equal_amounts_of_other_exponents_still_get_fastavros_bytes_or_error() -> None:
+    registry = _registry()
+    schema = json.dumps(_AMOUNT_SCHEMA)
+    codec = AvroCodec(_Amount, schema).bind(registry, auto_register=True)
+    serializer = AvroSerializer(registry, schema, lambda v, _ctx: v.model_dump())
+    context = SerializationContext("amounts", MessageField.VALUE)
+    codec.encode(_Amount(amount=Decimal("7.0000"), currency="EUR"), "amounts")  # remembered
+    assert codec.encode(_Amount(amount=Decimal(7), currency="EUR"), "amounts") == serializer(
+        _Amount(amount=Decimal(7), currency="EUR"), context
+    )
+    with pytest.raises(SerdeError):  # more places than the scale: fastavro refuses it
+        codec.encode(_Amount(amount=Decimal("7.00000"), currency="EUR"), "amounts")
+
+
+class _Amount(BaseModel):
+    amount: Decimal
+    currency: str

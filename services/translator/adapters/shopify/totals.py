@@ -6,7 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from schemas.base import trusted
 from schemas.common.models import Money
+from schemas.orders.models import OrderTotals, ShippingLine
 from services.translator.adapters import _fields as f
 from services.translator.adapters.shopify._plain import (
     AnyMoney,
@@ -21,11 +23,15 @@ __all__ = ["order_totals"]
 
 Totals = dict[str, Any]
 """``OrderTotals`` as the dict the model validates from."""
+_ALL = frozenset(OrderTotals.model_fields)
+_PRESENTMENT = _ALL - {"refunded"}
 
 
 def order_totals(
-    node: f.Obj, path: str, shop: str, shipping: list[dict[str, Any]]
-) -> tuple[Totals, Totals | None]:
+    node: f.Obj, path: str, shop: str, shipping: list[ShippingLine]
+) -> tuple[OrderTotals | Totals, OrderTotals | None]:
+    """The totals as ``OrderTotals`` (the dict the model validates when a computed amount is beyond
+    it), and the presentment totals when the source gives every one of them."""
     subtotal = money_pair(node, "subtotal_price", path, shop)
     discounts = money_pair(node, "total_discounts", path, shop)
     tax = money_pair(node, "total_tax", path, shop)
@@ -44,7 +50,7 @@ def order_totals(
             set_money(present, f"{set_path}.presentment_money") if present is not None else None,
         )
     else:  # legacy payloads: the sum of the shipping lines
-        ship = (money(sum((s["price"].amount for s in shipping), Decimal(0)), shop), None)
+        ship = (money(sum((s.price.amount for s in shipping), Decimal(0)), shop), None)
     refunded = _refunded(node, path, shop)
     totals = {
         "subtotal": subtotal[0],
@@ -56,19 +62,23 @@ def order_totals(
         "outstanding": outstanding[0] if outstanding else None,
         "current_total": current[0] if current else None,
     }
+    shop_totals = (
+        totals if type(ship[0]) is dict or type(refunded) is dict else trusted(OrderTotals, totals, _ALL)
+    )
     sub_p, disc_p, ship_p, tax_p, total_p = (subtotal[1], discounts[1], ship[1], tax[1], total[1])
     if sub_p is None or disc_p is None or ship_p is None or tax_p is None or total_p is None:
-        return totals, None
+        return shop_totals, None
     presentment_totals = {
         "subtotal": sub_p,
         "discounts": disc_p,
         "shipping": ship_p,
         "tax": tax_p,
         "total": total_p,
+        "refunded": None,
         "outstanding": None,
         "current_total": current[1] if current else None,
     }
-    return totals, presentment_totals
+    return shop_totals, trusted(OrderTotals, presentment_totals, _PRESENTMENT)
 
 
 def _refunded(node: f.Obj, path: str, shop: str) -> AnyMoney | None:
