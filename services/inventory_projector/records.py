@@ -5,7 +5,7 @@ re-keyed level (``AtpUpdate``) that carries each position's ATP to the partition
 msgspec writes and strictly reads the same JSON object the pydantic model did several times faster.
 
 Levels, alerts and channel values (one per published change) are built without pydantic
-validation (:func:`_built`): every field is already of its type (ints and strings of validated
+validation (``schemas.base.trusted``): every field is already of its type (ints and strings of validated
 records, UUIDs made here, UTC instants at millisecond precision, checked per record); validating
 them again (and ``uuid.uuid5``'s checks) took about a fifth of the stage-1 handler's time. An
 instant that is not UTC at millisecond precision takes the validating constructor instead.
@@ -15,8 +15,6 @@ bytes.
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
@@ -26,8 +24,9 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from pydantic import BaseModel
 
 from bus.serde import BoundCodec, SerdeError
+from schemas.base import trusted
 from schemas.common.models import EventMetadata, SourceRef
-from schemas.ids import canonical_id
+from schemas.ids import canonical_id, uuid5
 from schemas.inventory.models import (
     ChannelAvailability,
     InventoryAlert,
@@ -107,41 +106,19 @@ def _source(service: str, entity: str, native_id: str) -> SourceRef:
     return SourceRef(system="esb", account=service, entity=entity, native_id=native_id)
 
 
-_set = object.__setattr__
-_VERSION_MASK = ~((0xF000 << 64) | (0xC000 << 48))
-_VERSION_5 = (5 << 76) | (0x8000 << 48)
-
-
-def _uuid5(namespace: bytes, name: str) -> uuid.UUID:
-    """``uuid.uuid5`` (the same value) without ``UUID.__init__``'s argument checks."""
-    value = int.from_bytes(hashlib.sha1(namespace + name.encode(), usedforsecurity=False).digest()[:16])
-    made = object.__new__(uuid.UUID)
-    _set(made, "int", value & _VERSION_MASK | _VERSION_5)
-    _set(made, "is_safe", uuid.SafeUUID.unknown)
-    return made
-
-
 def _is_utc_millis(value: datetime) -> bool:
     """True when ``UtcDatetime`` validation would return ``value`` unchanged (an equal instant)."""
     return value.tzinfo is UTC and value.microsecond % 1000 == 0
 
 
-M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
+# What a validating caller of EventMetadata here passes: everything but the provider's event id.
+_METADATA_GIVEN = frozenset(EventMetadata.model_fields) - {"provider_event_id"}
 
 
-def _built(model: type[M], values: dict[str, Any], unset: str | None = None) -> M:
-    """``model`` holding ``values`` (every field, in field order, each already of its type) without
-    validation: what ``model_construct`` does, minus its per-field loop. ``unset``: a field left at
-    its default (not in ``model_fields_set``, as when the validating constructor is not given it)."""
-    made = model.__new__(model)
-    fields_set = set(values)
-    if unset is not None:
-        fields_set.discard(unset)
-    _set(made, "__dict__", values)
-    _set(made, "__pydantic_fields_set__", fields_set)
-    _set(made, "__pydantic_extra__", None)
-    _set(made, "__pydantic_private__", None)
-    return made
+def _record(model: type[R], values: dict[str, Any], checked: bool) -> R:
+    """``values`` (every field, in field order) as ``model``: trusted when ``checked``, else validated."""
+    return trusted(model, values, values.keys()) if checked else model.model_validate(values)
 
 
 def _metadata(
@@ -156,7 +133,7 @@ def _metadata(
     validate: bool = True,
 ) -> EventMetadata:
     """``subject``: the entity the record is about; ``native_id``: this record of it (deterministic)."""
-    event_id = _uuid5(_namespace(service, entity), native_id)
+    event_id = uuid5(native_id, _namespace(service, entity))
     source = _source(service, entity, subject)
     if validate:
         return EventMetadata(
@@ -178,7 +155,7 @@ def _metadata(
         "correlation_id": cause.correlation_id,
         "causation_id": cause.event_id,
     }
-    return _built(EventMetadata, values, unset="provider_event_id")
+    return trusted(EventMetadata, values, _METADATA_GIVEN)
 
 
 def level_record(
@@ -209,7 +186,7 @@ def level_record(
         "available_to_promise": level.available_to_promise,
         "revision": revision,
     }
-    return _built(InventoryLevel, values) if checked else InventoryLevel.model_validate(values)
+    return _record(InventoryLevel, values, checked)
 
 
 def alert_record(
@@ -243,7 +220,7 @@ def alert_record(
         "threshold": alert.threshold,
         "cause_id": cause.event_id,
     }
-    return _built(InventoryAlert, values) if checked else InventoryAlert.model_validate(values)
+    return _record(InventoryAlert, values, checked)
 
 
 def channel_record(
@@ -278,4 +255,4 @@ def channel_record(
         "locations": list(locations),
         "as_of": as_of,
     }
-    return _built(ChannelAvailability, values) if checked else ChannelAvailability.model_validate(values)
+    return _record(ChannelAvailability, values, checked)

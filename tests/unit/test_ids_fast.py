@@ -17,10 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.common.models import EventMetadata, SourceRef
-from schemas.ids import CANONICAL_NAMESPACE, EmptyIdPartError, canonical_id
+from schemas.ids import CANONICAL_NAMESPACE, EmptyIdPartError, canonical_id, json_list, uuid5
 from services.translator.adapters._common import canonical
 from services.translator.ingress import IngressRecord
-from services.translator.metadata import _identity_json, event_metadata, uuid5
+from services.translator.metadata import event_metadata
 
 pytestmark = pytest.mark.unit
 
@@ -50,9 +50,17 @@ def _same_uuid(mine: uuid.UUID, theirs: uuid.UUID) -> None:
     )
 
 
+def _reference_canonical_id(system: str, account: str, entity: str, native_id: str) -> uuid.UUID:
+    """``canonical_id`` as it was defined: ``uuid.uuid5`` of the parts' JSON, non-ASCII kept."""
+    parts = [system.strip().lower(), account.strip(), entity.strip().lower(), str(native_id).strip()]
+    if not all(parts):
+        raise EmptyIdPartError(f"every part of a canonical id must be non-empty: {parts}")
+    return uuid.uuid5(CANONICAL_NAMESPACE, json.dumps(parts, ensure_ascii=False, separators=(",", ":")))
+
+
 @settings(max_examples=400, deadline=None)
 @given(system=_PART, account=_PART, entity=_PART, native_id=_PART)
-def test_canonical_is_canonical_id(system: str, account: str, entity: str, native_id: str) -> None:
+def test_canonical_id_is_its_definition(system: str, account: str, entity: str, native_id: str) -> None:
     record = IngressRecord(
         raw=b"{}",
         system=system,
@@ -60,13 +68,16 @@ def test_canonical_is_canonical_id(system: str, account: str, entity: str, nativ
         account=account,
         received_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
-    theirs = _outcome(lambda: canonical_id(system, account, entity, native_id))
-    mine = _outcome(lambda: canonical(record, entity, native_id))
-    if isinstance(theirs, uuid.UUID):  # else an empty part, or a lone surrogate JSON cannot encode
-        assert isinstance(mine, uuid.UUID)
-        _same_uuid(mine, theirs)
-    else:
-        assert mine == theirs
+    theirs = _outcome(lambda: _reference_canonical_id(system, account, entity, native_id))
+    for mine in (
+        _outcome(lambda: canonical_id(system, account, entity, native_id)),
+        _outcome(lambda: canonical(record, entity, native_id)),
+    ):
+        if isinstance(theirs, uuid.UUID):  # else an empty part, or a lone surrogate JSON cannot encode
+            assert isinstance(mine, uuid.UUID)
+            _same_uuid(mine, theirs)
+        else:
+            assert mine == theirs
 
 
 def test_an_empty_part_is_rejected_as_canonical_id_rejects_it() -> None:
@@ -81,10 +92,22 @@ def test_an_empty_part_is_rejected_as_canonical_id_rejects_it() -> None:
         canonical(record, "order", "  ")
 
 
+@settings(max_examples=200, deadline=None)
+@given(namespace=st.uuids(), name=_PART)
+def test_uuid5_in_any_namespace_is_uuid_uuid5(namespace: uuid.UUID, name: str) -> None:
+    theirs = _outcome(lambda: uuid.uuid5(namespace, name))
+    mine = _outcome(lambda: uuid5(name, namespace.bytes))
+    if isinstance(theirs, uuid.UUID):
+        assert isinstance(mine, uuid.UUID)
+        _same_uuid(mine, theirs)
+    else:  # a lone surrogate cannot be UTF-8 encoded
+        assert mine == theirs
+
+
 @settings(max_examples=300, deadline=None)
 @given(parts=st.lists(_PART, min_size=1, max_size=7))
 def test_event_id_text_and_uuid_are_json_and_uuid5s(parts: list[str]) -> None:
-    text = _identity_json(parts)
+    text = json_list(parts)
     assert text == json.dumps(parts, separators=(",", ":"))
     _same_uuid(uuid5(text), uuid.uuid5(CANONICAL_NAMESPACE, text))
 
