@@ -23,13 +23,14 @@ class Result:
     p50_ms: float | None = None
     p99_ms: float | None = None
 
+    # A run that finishes between two progress samples has no measured window: no figure (nan).
     @property
     def rate(self) -> float:
-        return self.records / self.seconds
+        return self.records / self.seconds if self.seconds > 0 else float("nan")
 
     @property
     def per_cpu(self) -> float:
-        return self.records / self.cpu_seconds
+        return self.records / self.cpu_seconds if self.cpu_seconds > 0 else float("nan")
 
 
 def cpu_seconds(pid: int) -> float:

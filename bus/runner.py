@@ -34,7 +34,7 @@ from bus.processor import Record, RecordProcessor
 from bus.producer import TxnProducer
 from bus.state import StateManager
 
-__all__ = ["Runner", "message_record"]
+__all__ = ["Runner", "message_record", "settle_heap"]
 
 _LAG_EVERY_S = 5.0
 # The loop makes a few dozen short-lived objects per record (records, events, models, lists). With
@@ -87,7 +87,7 @@ class Runner:
 
     # -- loop ----------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
-        _settle_heap()
+        settle_heap()
         self._producer.start()
         self._consumer.subscribe(
             self._topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
@@ -289,8 +289,10 @@ class Runner:
             self._log.warning("lag unavailable", error=str(exc))
 
 
-def _settle_heap() -> None:
-    """Move what exists now out of the collector's sight and make young collections rarer."""
+def settle_heap() -> None:
+    """Move what exists now out of the collector's sight and make young collections rarer.
+
+    Called when a processing loop starts (this runner's, the sink runner's)."""
     gc.collect()
     gc.freeze()
     young, older, oldest = gc.get_threshold()

@@ -26,7 +26,7 @@ def test_startup_objects_are_frozen_and_young_collections_rarer() -> None:
     gc.set_threshold(700, 10, 10)  # CPython's defaults
     built_at_startup = {"schema": []}
     assert any(tracked is built_at_startup for tracked in gc.get_objects())
-    runner._settle_heap()
+    runner.settle_heap()
     assert gc.is_tracked(built_at_startup)
     assert not any(tracked is built_at_startup for tracked in gc.get_objects())  # frozen: not scanned
     assert gc.get_threshold() == (runner._GC_YOUNG_THRESHOLD, 10, 10)
@@ -36,5 +36,5 @@ def test_startup_objects_are_frozen_and_young_collections_rarer() -> None:
 @pytest.mark.parametrize("young", [0, 50_000])
 def test_a_threshold_set_by_the_process_is_kept(young: int) -> None:
     gc.set_threshold(young, 10, 10)  # 0: collection off
-    runner._settle_heap()
+    runner.settle_heap()
     assert gc.get_threshold() == (young, 10, 10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -11,6 +12,7 @@ import pytest
 from confluent_kafka import TopicPartition
 from prometheus_client import generate_latest
 
+from bus import runner as processing_runner
 from bus.dlq import parse_dead_letter
 from bus.errors import RetryableError
 from bus.observability.health import Health
@@ -194,6 +196,22 @@ def test_each_partition_is_delivered_in_order_and_committed_to_its_end() -> None
     runner, _ = _runner(sink, consumer, clock)
     _steps(runner, lambda: consumer.committed == {0: 6, 1: 6, 2: 6})
     assert all(_of(sink, p) == list(range(6)) for p in (0, 1, 2))
+
+
+def test_the_loop_settles_the_heap_like_the_processing_loop() -> None:
+    sink, consumer, clock = ScriptedSink({}), FakeConsumer({0: "A"}, 1), Clock()
+    runner, _ = _runner(sink, consumer, clock)
+    threshold = gc.get_threshold()
+    stop = threading.Event()
+    stop.set()  # no turn of the loop: only what run() does around it
+    try:
+        gc.set_threshold(700, 10, 10)  # CPython's defaults
+        runner.run(stop)
+        assert gc.get_threshold() == (processing_runner._GC_YOUNG_THRESHOLD, 10, 10)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
 
 
 def test_retry_at_pauses_only_its_partition_and_resumes_at_the_deadline_from_the_same_record() -> None:
