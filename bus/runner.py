@@ -289,10 +289,20 @@ class Runner:
             self._log.warning("lag unavailable", error=str(exc))
 
 
+_settled = False
+
+
 def settle_heap() -> None:
     """Move what exists now out of the collector's sight and make young collections rarer.
 
-    Called when a processing loop starts (this runner's, the sink runner's)."""
+    Called when a processing loop starts (this runner's, the sink runner's); only the process's
+    first loop freezes, so a second loop in the same process (the customer merger's two roles, the
+    tests' in-thread runtimes) never freezes the first one's live objects, whose cycles could then
+    never be collected."""
+    global _settled
+    if _settled:
+        return
+    _settled = True
     gc.collect()
     gc.freeze()
     young, older, oldest = gc.get_threshold()

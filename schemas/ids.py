@@ -45,7 +45,7 @@ def json_list(parts: list[str], *, ensure_ascii: bool = True) -> str:
         probe = "".join(parts)
     except TypeError:
         probe = "\\"  # not all strings: json decides
-    if probe.isascii() and probe.isprintable() and '"' not in probe and "\\" not in probe:
+    if parts and probe.isascii() and probe.isprintable() and '"' not in probe and "\\" not in probe:
         return '["' + '","'.join(parts) + '"]'
     return json.dumps(parts, ensure_ascii=ensure_ascii, separators=(",", ":"))
 

@@ -20,6 +20,8 @@ import yaml
 
 from esb.deploy.chart import CHART_DIR, Manifest, chart_services, render
 from esb.deploy.helm import HelmUnavailableError, ensure_helm
+from services.connectors.settings import ConnectorSettings
+from services.egress.settings import EgressSettings
 
 pytestmark = pytest.mark.contract
 
@@ -235,11 +237,19 @@ def test_autoscaling_hpa_and_keda() -> None:
     assert router["topic"] == "canonical.orders.v1"
     assert router["lagThreshold"] == "200"
     assert scaled["translator"]["spec"]["triggers"][0]["metadata"]["consumerGroup"] == "translator"
-    # The pods consume as the group KEDA watches: a renamed group reaches the runtime too.
+    # KEDA watches the group the pods consume as: a renamed one reaches the runtime, a default
+    # one is the runtime's own service name (no env: an upgrade keeps every live group).
     deployments = _deployments("keda-values.yaml")
+    runtime_names = {
+        "egress": EgressSettings.model_fields["service_name"].default,
+        "connectors": ConnectorSettings.model_fields["service_name"].default,
+    }
     for name, obj in scaled.items():
-        group = _env(deployments[name])["ESB_CONSUMER_GROUP"]["value"]
-        assert group == obj["spec"]["triggers"][0]["metadata"]["consumerGroup"], name
+        watched = obj["spec"]["triggers"][0]["metadata"]["consumerGroup"]
+        renamed = _env(deployments[name]).get("ESB_CONSUMER_GROUP", {}).get("value")
+        assert watched == (renamed or runtime_names.get(name, name)), name
+    assert "ESB_CONSUMER_GROUP" not in _env(deployments["translator"])
+    assert _env(deployments["order-router"])["ESB_CONSUMER_GROUP"]["value"] == "esb-order-router"
     (auth,) = _of_kind(keda, "TriggerAuthentication").values()
     params = {ref["parameter"]: ref["name"] for ref in auth["spec"]["secretTargetRef"]}
     assert params == {

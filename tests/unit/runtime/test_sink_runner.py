@@ -198,7 +198,8 @@ def test_each_partition_is_delivered_in_order_and_committed_to_its_end() -> None
     assert all(_of(sink, p) == list(range(6)) for p in (0, 1, 2))
 
 
-def test_the_loop_settles_the_heap_like_the_processing_loop() -> None:
+def test_the_loop_settles_the_heap_like_the_processing_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(processing_runner, "_settled", False)  # as in a fresh process
     sink, consumer, clock = ScriptedSink({}), FakeConsumer({0: "A"}, 1), Clock()
     runner, _ = _runner(sink, consumer, clock)
     threshold = gc.get_threshold()
