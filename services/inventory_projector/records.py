@@ -158,21 +158,22 @@ def _metadata(
     return trusted(EventMetadata, values, _METADATA_GIVEN)
 
 
+def _headed(
+    service: str, entity: str, subject: str, native_id: str, event_type: str, as_of: datetime, cause: Cause
+) -> tuple[EventMetadata, bool]:
+    """A record's metadata, and whether its instants let the record be built trusted."""
+    checked = _is_utc_millis(as_of) and _is_utc_millis(cause.ingested_at)
+    metadata = _metadata(service, entity, subject, native_id, event_type, as_of, cause, validate=not checked)
+    return metadata, checked
+
+
 def level_record(
     service: str, key: str, sku: str, location: str, level: Level, revision: int, cause: Cause
 ) -> InventoryLevel:
     """The level's event id is a function of (position, revision): a replay writes the same id."""
     as_of = utc(level.as_of_ms)
-    checked = _is_utc_millis(as_of) and _is_utc_millis(cause.ingested_at)
-    metadata = _metadata(
-        service,
-        "inventory-level",
-        key,
-        f"{key}:{revision}",
-        "inventory.level.changed",
-        as_of,
-        cause,
-        validate=not checked,
+    metadata, checked = _headed(
+        service, "inventory-level", key, f"{key}:{revision}", "inventory.level.changed", as_of, cause
     )
     values: dict[str, Any] = {
         "metadata": metadata,
@@ -194,16 +195,9 @@ def alert_record(
 ) -> InventoryAlert:
     native_id = f"{alert.kind}:{cause.event_id}:{sku}@{location}"
     as_of = utc(level.as_of_ms)
-    checked = _is_utc_millis(as_of) and _is_utc_millis(cause.ingested_at)
-    metadata = _metadata(
-        service,
-        "inventory-alert",
-        f"{sku}@{location}",
-        native_id,
-        f"inventory.alert.{alert.kind.lower()}",
-        as_of,
-        cause,
-        validate=not checked,
+    event_type = f"inventory.alert.{alert.kind.lower()}"
+    metadata, checked = _headed(
+        service, "inventory-alert", f"{sku}@{location}", native_id, event_type, as_of, cause
     )
     values: dict[str, Any] = {
         "metadata": metadata,
@@ -235,16 +229,9 @@ def channel_record(
     cause: Cause,
 ) -> ChannelAvailability:
     as_of = utc(as_of_ms)
-    checked = _is_utc_millis(as_of) and _is_utc_millis(cause.ingested_at)
-    metadata = _metadata(
-        service,
-        "channel-availability",
-        f"{channel}:{sku}",
-        native_id,
-        "inventory.channel-availability.changed",
-        as_of,
-        cause,
-        validate=not checked,
+    event_type = "inventory.channel-availability.changed"
+    metadata, checked = _headed(
+        service, "channel-availability", f"{channel}:{sku}", native_id, event_type, as_of, cause
     )
     values: dict[str, Any] = {
         "metadata": metadata,
