@@ -172,16 +172,21 @@ class _Compiler:
         self._functions[full] = body
         return function
 
-    def _fields(self, schema: dict[str, Any], v: str, pad: str) -> list[str]:
-        # A model's fields are its __dict__ (plain_models() decides that this is what it dumps);
-        # model classes seen are remembered, so the usual check is a set lookup, not isinstance.
-        d = self._temp()
-        lines = [
+    @staticmethod
+    def _field_dict(v: str, d: str, pad: str) -> list[str]:
+        """Lines setting ``d`` to the record ``v``'s fields: a model's are its __dict__
+        (plain_models() decides that this is what it dumps); model classes seen are remembered, so
+        the usual check is a set lookup, not isinstance."""
+        return [
             f"{pad}{d} = type({v})",
             f"{pad}if {d} in _models: {d} = {v}.__dict__",
             f"{pad}elif {d} is dict: {d} = {v}",
             f"{pad}else: {d} = _fields_of({v})",
         ]
+
+    def _fields(self, schema: dict[str, Any], v: str, pad: str) -> list[str]:
+        d = self._temp()
+        lines = self._field_dict(v, d, pad)
         for field in schema["fields"]:
             x = self._temp()
             lines.append(f"{pad}{x} = {d}[{field['name']!r}]")
@@ -226,12 +231,7 @@ class _Compiler:
                 checks.append(
                     f"({value} is {stored} or (type({value}) is _Decimal and {value}.same_quantum({stored})))"
                 )
-        lines = [
-            f"{pad}{d} = type({x})",
-            f"{pad}if {d} in _models: {d} = {x}.__dict__",
-            f"{pad}elif {d} is dict: {d} = {x}",
-            f"{pad}else: {d} = _fields_of({x})",
-        ]
+        lines = self._field_dict(x, d, pad)
         for field, value in zip(schema["fields"], values, strict=True):
             lines.append(f"{pad}{value} = {d}[{field['name']!r}]")
         lines += [

@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.metrics_core import Metric
 
 __all__ = ["CounterTally", "HistogramTally", "Metrics"]
@@ -85,8 +86,8 @@ class HistogramTally:
                 self._flushed[index] = count
 
 
-class _TalliedCounter(Counter):
-    """A Counter family whose collection first flushes the tallies of its children."""
+class _Tallied(MetricWrapperBase):
+    """A metric family whose collection first flushes the tallies of its children."""
 
     _tallies: list[_Tally]
     _tally_lock: threading.Lock
@@ -96,18 +97,15 @@ class _TalliedCounter(Counter):
         return super().collect()
 
 
-class _TalliedHistogram(Histogram):
-    """A Histogram family whose collection first flushes the tallies of its children."""
-
-    _tallies: list[_Tally]
-    _tally_lock: threading.Lock
-
-    def collect(self) -> Iterable[Metric]:
-        _flush(self)
-        return super().collect()
+class _TalliedCounter(_Tallied, Counter):
+    pass
 
 
-def _flush(family: _TalliedCounter | _TalliedHistogram) -> None:
+class _TalliedHistogram(_Tallied, Histogram):
+    pass
+
+
+def _flush(family: _Tallied) -> None:
     tallies = getattr(family, "_tallies", None)
     if tallies is None:  # a labelled child (prometheus_client builds them with the family's class)
         return
@@ -181,7 +179,7 @@ class Metrics:
         ``handler_seconds``, ``end_to_end_seconds``) for one thread's use: the processing loop's.
         Collecting the registry adds its counts to the Prometheus child. Threads that share a
         series (a sink's delivery workers) use :meth:`child`."""
-        family: _TalliedCounter | _TalliedHistogram = getattr(self, metric)
+        family: _Tallied = getattr(self, metric)
         child: Any = family.labels(self.service, topic)
         tally: CounterTally | HistogramTally
         if isinstance(family, _TalliedHistogram):
