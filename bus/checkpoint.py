@@ -83,17 +83,19 @@ class Checkpoint:
         if not self._offsets:
             self._started = time.monotonic()
             self._producer.begin()
+        topic, partition, offset = record.topic, record.partition, record.offset
         if processed.outputs:
-            source = (record.topic, record.partition, record.offset)
+            source = (topic, partition, offset)
+            produce = self._producer.produce
             for output in processed.outputs:
-                self._producer.produce(output, source=source)
+                produce(output, source=source)
         for change in processed.state:
-            store = self._state.get(change.store, record.partition)
+            store = self._state.get(change.store, partition)
             if isinstance(change, StatePut):
                 store.put(change.key, change.value)
             else:
                 store.delete(change.key)
-        self._offsets[(record.topic, record.partition)] = record.offset + 1
+        self._offsets[(topic, partition)] = offset + 1
         self._count += 1
 
     def commit(self) -> None:

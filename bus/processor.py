@@ -59,6 +59,9 @@ class Processed(msgspec.Struct, frozen=True):
     dead_letter: OutRecord | None = None
 
 
+_STATE_CHANGES = (StatePut, StateDelete)  # a tuple: isinstance on a union type is slower
+
+
 def _dropped(*_args: Any, **_kwargs: Any) -> None:
     return None
 
@@ -151,12 +154,14 @@ class RecordProcessor:
     def process(self, record: Record) -> Processed:
         tallies = self._tallies.get(record.topic) or self._topic_tallies(record.topic)
         tallies.records_in.inc()
+        # The event's headers, built once: the span also reads the trace context from them.
+        headers = dict(record.headers)
         # With tracing off the span is non-recording but still carries the parent's context, so
         # logs get its trace id and outputs forward its traceparent/tracestate.
         with self._tracing.process_span(
-            record.topic, record.partition, record.offset, record.key, record.headers
+            record.topic, record.partition, record.offset, record.key, record.headers, headers
         ):
-            return self._process(record, tallies)
+            return self._process(record, tallies, headers)
 
     def _topic_tallies(self, topic: str) -> _InputTallies:
         tallies = _InputTallies(self._metrics, topic)
@@ -167,7 +172,7 @@ class RecordProcessor:
         tally = self._out_tallies[topic] = self._metrics.tally("records_out", topic)
         return tally
 
-    def _process(self, record: Record, tallies: _InputTallies) -> Processed:
+    def _process(self, record: Record, tallies: _InputTallies, headers: dict[str, bytes]) -> Processed:
         first_failure: datetime | None = None
         if self._rejected:
             refused = self._rejected.pop((record.topic, record.partition, record.offset), None)
@@ -194,7 +199,7 @@ class RecordProcessor:
             partition=record.partition,
             offset=record.offset,
             timestamp_ms=record.timestamp_ms,
-            headers=dict(record.headers),
+            headers=headers,
         )
         event_id = None
         if value is not None:
@@ -237,7 +242,7 @@ class RecordProcessor:
                     continue
                 return self._dead_letter(record, exc, "handle", attempt, first_failure, event_id)
             finally:
-                tallies.handler_seconds().observe(time.perf_counter() - started)
+                (tallies.handler or tallies.handler_seconds()).observe(time.perf_counter() - started)
         try:
             processed = self._encode(outgoing)
         except Exception as exc:
@@ -259,6 +264,7 @@ class RecordProcessor:
     def _encode(self, outgoing: Sequence[Outgoing]) -> Processed:
         outputs: list[OutRecord] = []
         state: list[StatePut | StateDelete] = []
+        tracing = self._tracing
         for item in outgoing:
             if isinstance(item, Emit):
                 topic = item.topic
@@ -269,10 +275,14 @@ class RecordProcessor:
                 value = None if item.value is None else encoder.encode(item.value, topic)
                 key = item.key.encode() if isinstance(item.key, str) else item.key
                 headers: Headers = list(item.headers.items()) if item.headers else []
-                with self._tracing.send_span(topic, headers):
+                if tracing.enabled:
+                    with tracing.send_span(topic, headers):
+                        outputs.append(OutRecord(topic, key, value, headers))
+                else:  # no span to open: only the incoming trace context to forward (send_span's)
+                    tracing.forward(headers)
                     outputs.append(OutRecord(topic, key, value, headers))
                 (self._out_tallies.get(topic) or self._out_tally(topic)).inc()
-            elif isinstance(item, StatePut | StateDelete):
+            elif isinstance(item, _STATE_CHANGES):
                 if item.store not in self._stores:
                     kind = "read-only global table" if item.store in self._readable else "undeclared store"
                     raise DeadLetterError(f"write to {kind} {item.store!r}")
@@ -326,28 +336,30 @@ class RecordProcessor:
             return
         if occurred is not None:
             lag = (datetime.now(UTC) - occurred).total_seconds()
-            tallies.end_to_end_seconds().observe(max(lag, 0.0))
+            (tallies.end_to_end or tallies.end_to_end_seconds()).observe(max(lag, 0.0))
 
 
 class _InputTallies:
     """The per-record metrics of one input topic, behind one dict lookup per record. The latency
     tallies are made on first use: a series exists once it has a sample, as before."""
 
-    __slots__ = ("_end_to_end", "_handler", "_metrics", "_topic", "records_in")
+    __slots__ = ("_metrics", "_topic", "end_to_end", "handler", "records_in")
 
     def __init__(self, metrics: Metrics, topic: str) -> None:
         self._metrics = metrics
         self._topic = topic
         self.records_in: Any = metrics.tally("records_in", topic)
-        self._handler: Any = None
-        self._end_to_end: Any = None
+        # None until the first sample; the hot path reads ``handler or handler_seconds()``, one
+        # attribute read instead of a method call per record.
+        self.handler: Any = None
+        self.end_to_end: Any = None
 
     def handler_seconds(self) -> Any:
-        if self._handler is None:
-            self._handler = self._metrics.tally("handler_seconds", self._topic)
-        return self._handler
+        if self.handler is None:
+            self.handler = self._metrics.tally("handler_seconds", self._topic)
+        return self.handler
 
     def end_to_end_seconds(self) -> Any:
-        if self._end_to_end is None:
-            self._end_to_end = self._metrics.tally("end_to_end_seconds", self._topic)
-        return self._end_to_end
+        if self.end_to_end is None:
+            self.end_to_end = self._metrics.tally("end_to_end_seconds", self._topic)
+        return self.end_to_end

@@ -85,16 +85,22 @@ class TxnProducer:
         """Produce ``record``; ``source`` is the input it came from, so that a record the broker
         refuses for good can be traced back to that input (:attr:`rejected`)."""
         producer = self.client
-        kwargs: dict[str, Any] = {"key": record.key}
-        if record.headers:  # an empty list still makes librdkafka build a headers object (~0.35 µs)
-            kwargs["headers"] = record.headers
-        if partition is not None:
-            kwargs["partition"] = partition
-        if source is not None:
-            kwargs["on_delivery"] = partial(self._on_source_delivery, source)
+        # Arguments by position: confluent-kafka parses keywords on every call (a produce with a
+        # callback 0.64 µs by position, 0.86 by keyword, 0.98 through a kwargs dict). By position
+        # they are (topic, value, key, partition, callback, on_delivery, timestamp, headers):
+        # partition -1 lets the partitioner choose, a None callback means the config's
+        # on_delivery, timestamp 0 the current time - the defaults when they are left out.
+        partition = -1 if partition is None else partition
+        on_delivery = None if source is None else partial(self._on_source_delivery, source)
+        headers: Any = record.headers  # the stub types the list's values as str | bytes | None
         while True:
             try:
-                producer.produce(record.topic, record.value, **kwargs)
+                if headers:  # an empty list still makes librdkafka build a headers object (~0.35 µs)
+                    producer.produce(
+                        record.topic, record.value, record.key, partition, on_delivery, None, 0, headers
+                    )
+                else:
+                    producer.produce(record.topic, record.value, record.key, partition, on_delivery)
                 return
             except BufferError:
                 producer.poll(0.05)  # the local queue is full: serve deliveries, then try again
@@ -160,7 +166,13 @@ class TxnProducer:
         raise AssertionError("unreachable")
 
     def _on_source_delivery(self, source: Source, error: KafkaError | None, message: Message) -> None:
-        if error is not None and rejects_record(error):
+        if error is None:
+            # A delivered record only matters on a tracked (changelog) topic, which an output is
+            # not: one Python call per delivered output instead of two.
+            if self._tracked and message.topic() in self._tracked:
+                self._on_delivery(None, message)
+            return
+        if rejects_record(error):
             self.rejected.setdefault(source, error)
         self._on_delivery(error, message)
 

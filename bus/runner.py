@@ -113,6 +113,9 @@ class Runner:
         polled = time.monotonic()
         if epoch != self._epoch:
             return  # a rebalance callback aborted and rewound while we polled
+        # The per-record calls, looked up once per batch (the same objects for the whole batch).
+        process, checkpoint, monotonic = self._processor.process, self._checkpoint, time.monotonic
+        deadline = polled + self._max_batch_s
         for index, message in enumerate(messages):
             error = message.error()
             if error is not None:
@@ -123,12 +126,12 @@ class Runner:
                 bool(self._suspects) and (record.topic, record.partition, record.offset) in self._suspects
             )
             try:
-                processed = self._processor.process(record)
-                if suspect and not self._checkpoint.empty:
-                    self._checkpoint.commit()
-                self._checkpoint.add(record, processed)
+                processed = process(record)
+                if suspect and not checkpoint.empty:
+                    checkpoint.commit()
+                checkpoint.add(record, processed)
                 if suspect:
-                    self._checkpoint.commit()
+                    checkpoint.commit()
                     self._suspects.discard((record.topic, record.partition, record.offset))
                     self._failures = 0
             except TransactionError as failure:
@@ -136,13 +139,13 @@ class Runner:
                 return
             self.processed += 1
             # Per record, so that a transaction never outlives commit_interval + one retry budget.
-            now = time.monotonic()
-            if self._checkpoint.due(now):
+            now = monotonic()
+            if checkpoint.due(now):
                 self._commit()
                 if epoch != self._epoch:
                     return
-                now = time.monotonic()
-            if now - polled > self._max_batch_s:
+                now = monotonic()
+            if now > deadline:
                 self._give_back(messages[index + 1 :])  # slow records (retries): poll again in time
                 break
         if self._checkpoint.due():
@@ -312,14 +315,15 @@ def settle_heap() -> None:
 
 def message_record(message: Message) -> Record:
     """A consumed message as the runtime's :class:`bus.processor.Record`."""
+    # headers() builds a new list on a message's first call (and caches it on the message): the
+    # record shares that list instead of copying it; the runtime never changes either.
     headers: Any = message.headers()
-    _, timestamp = message.timestamp()
     return Record(
-        topic=message.topic() or "",
-        partition=message.partition() or 0,
-        offset=message.offset() or 0,
-        key=message.key(),
-        value=message.value(),
-        headers=list(headers) if headers else [],
-        timestamp_ms=timestamp,
+        message.topic() or "",
+        message.partition() or 0,
+        message.offset() or 0,
+        message.key(),
+        message.value(),
+        headers or [],
+        message.timestamp()[1],
     )

@@ -9,7 +9,7 @@ the outgoing headers, so a chain of services forms one trace.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, MutableSequence, Sequence
+from collections.abc import Iterator, Mapping, MutableSequence, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any
@@ -63,15 +63,26 @@ _FORWARD: ContextVar[bytes | None] = ContextVar("esb_forwarded_traceparent", def
 _NOTHING = nullcontext()
 
 
-def _forwardable(headers: Sequence[tuple[str, bytes]]) -> bytes | None:
+def _forwardable(
+    headers: Sequence[tuple[str, bytes]], by_name: Mapping[str, bytes | None] | None = None
+) -> bytes | None:
     """The traceparent to forward as it is (b"" when there is none), or None when the trace
-    context needs OpenTelemetry's parsing (a tracestate, another version or form)."""
-    traceparent = b""
-    for name, value in headers:
-        if name == "traceparent":
-            traceparent = value if value is not None else b""
-        elif name == "tracestate" and value:
+    context needs OpenTelemetry's parsing (a tracestate, another version or form).
+
+    ``by_name``: ``dict(headers)``, when the caller has it. Without repeated names it holds every
+    header's value (the last one's, as below), so two lookups replace the walk over the headers
+    (~0.4 µs for a gateway record's nine)."""
+    if by_name is not None and len(by_name) == len(headers):
+        if by_name.get("tracestate"):
             return None
+        traceparent = by_name.get("traceparent") or b""
+    else:
+        traceparent = b""
+        for name, value in headers:
+            if name == "traceparent":
+                traceparent = value if value is not None else b""
+            elif name == "tracestate" and value:
+                return None
     if traceparent and not _CANONICAL_TRACEPARENT.fullmatch(traceparent):
         return None
     return traceparent
@@ -131,10 +142,17 @@ class Tracing:
         self.enabled = provider is not None
 
     def process_span(
-        self, topic: str, partition: int, offset: int, key: bytes | None, headers: Sequence[tuple[str, bytes]]
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        key: bytes | None,
+        headers: Sequence[tuple[str, bytes]],
+        by_name: Mapping[str, bytes | None] | None = None,
     ) -> AbstractContextManager[trace.Span]:
+        """``by_name``: ``dict(headers)`` if the caller built it anyway (cheaper forwarding)."""
         if not self.enabled:
-            forward = _forwardable(headers)
+            forward = _forwardable(headers, by_name)
             if forward is not None:
                 return _Forwarding(forward)
         parent = _PROPAGATOR.extract(headers, getter=_GETTER) if headers else None
@@ -162,15 +180,21 @@ class Tracing:
         record's parent, is forwarded as it is, so an un-instrumented hop does not break a trace.
         """
         if not self.enabled:
-            forward = _FORWARD.get()
-            if forward is None:
-                _PROPAGATOR.inject(headers, setter=_SETTER)
-            elif forward:  # what _SETTER.set does, with the bytes already at hand
-                if headers:
-                    headers[:] = [(name, v) for name, v in headers if name != "traceparent"]
-                headers.append(("traceparent", forward))
+            self.forward(headers)
             return _NOTHING
         return self._send_span(topic, headers)
+
+    @staticmethod
+    def forward(headers: Headers) -> None:
+        """With tracing off, what :meth:`send_span` writes into ``headers`` (it opens no span): the
+        record's processing loop calls it directly, without a context manager per output."""
+        forward = _FORWARD.get()
+        if forward is None:
+            _PROPAGATOR.inject(headers, setter=_SETTER)
+        elif forward:  # what _SETTER.set does, with the bytes already at hand
+            if headers:
+                headers[:] = [(name, v) for name, v in headers if name != "traceparent"]
+            headers.append(("traceparent", forward))
 
     @contextmanager
     def _send_span(self, topic: str, headers: Headers) -> Iterator[None]:

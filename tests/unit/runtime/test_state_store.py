@@ -80,3 +80,19 @@ def store_changes(store: StorePartition, values: dict[str, object]) -> dict[byte
     for key, value in values.items():
         store.put(key, value)
     return store.pending_changes()
+
+
+def test_rocksdb_reads_a_store_written_without_bloom_filters(tmp_path: Path) -> None:
+    from rocksdict import Options, Rdict
+
+    options = Options(raw_mode=True)
+    options.create_if_missing(True)
+    plain = Rdict(str(tmp_path), options)  # as stores were opened before the filters
+    plain[b"\x01old"] = b"1"
+    plain.flush()  # an SST file without a filter
+    plain[b"\x01recent"] = b"2"  # and a memtable entry
+    plain.close()
+    backend = open_backend(StateBackend.ROCKSDB, tmp_path)
+    backend.write({b"new": b"3"}, 5)
+    assert [backend.get(key) for key in (b"old", b"recent", b"new", b"missing")] == [b"1", b"2", b"3", None]
+    backend.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from bus.observability.tracing import Headers, Tracing
+from bus.observability.tracing import Headers, Tracing, _forwardable
 
 pytestmark = pytest.mark.unit
 
@@ -42,15 +42,39 @@ def _opentelemetry(incoming: Headers, out: Headers) -> tuple[Headers, str | None
     return expected, trace_id
 
 
+@pytest.mark.parametrize("by_name", [False, True], ids=["headers", "headers-and-dict"])
 @pytest.mark.parametrize("incoming", INCOMING)
-def test_outputs_and_logs_get_the_parent_context_opentelemetry_would_give(incoming: Headers) -> None:
+def test_outputs_and_logs_get_the_parent_context_opentelemetry_would_give(
+    incoming: Headers, by_name: bool
+) -> None:
     tracing = Tracing(None, group="g")
     out: Headers = [("content-type", b"application/json")]
-    with tracing.process_span("t", 0, 7, b"k", incoming):
+    forwarded: Headers = [("content-type", b"application/json")]
+    with tracing.process_span("t", 0, 7, b"k", incoming, dict(incoming) if by_name else None):
         trace_id = Tracing.current_trace_id()
         with tracing.send_span("out", out):
             pass
+        tracing.forward(forwarded)  # the processor's call for an output while tracing is off
     expected, expected_trace_id = _opentelemetry(incoming, [("content-type", b"application/json")])
     assert sorted(out) == sorted(expected)
+    assert forwarded == out
     assert trace_id == expected_trace_id
     assert Tracing.current_trace_id() is None  # nothing leaks past the record
+
+
+CANONICAL = f"00-{TRACE}-00f067aa0ba902b7-01".encode()
+
+
+@pytest.mark.parametrize(
+    "incoming",
+    [
+        *INCOMING,
+        [("traceparent", CANONICAL), ("tracestate", b"")],
+        [("tracestate", b"a=1"), ("traceparent", CANONICAL), ("tracestate", b"")],  # any tracestate
+        [("tracestate", b""), ("traceparent", CANONICAL), ("tracestate", b"a=1")],
+        [("traceparent", None), ("esb-entity", b"orders")],
+        [("traceparent", CANONICAL), ("traceparent", None)],
+    ],
+)
+def test_the_header_dict_decides_what_the_header_list_decides(incoming: Headers) -> None:
+    assert _forwardable(incoming, dict(incoming)) == _forwardable(incoming)
