@@ -50,6 +50,7 @@ from services.inventory_projector.fold import (
     apply_reservation,
     level_of,
 )
+from services.inventory_projector.inputs import movement_codec, reservation_codec
 from services.inventory_projector.queries import atp_queries
 from services.inventory_projector.records import (
     AtpUpdate,
@@ -98,9 +99,38 @@ def _check_key(event: Event[Any], key: str) -> None:
         raise DeadLetterError("record key is not stock_key(sku, location) of its value")
 
 
+class _EventIds:
+    """The service's event-id accessor, remembering the text of the last id it gave.
+
+    The runtime asks for a record's event id just before calling the handler, which builds the
+    record's ``Cause`` from the same ``UUID``: the handler takes the text from here instead of
+    formatting the UUID again (identity, not equality: the same object, so the same text).
+    """
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: tuple[Any, str] = (None, "")
+
+    def __call__(self, value: Any) -> str | None:
+        # isinstance, not getattr with a default: a pydantic model answers a missing attribute by raising.
+        if isinstance(value, AtpUpdate):
+            return value.causation_id
+        return self.text(value.metadata.event_id)
+
+    def text(self, event_id: Any) -> str:
+        last = self._last
+        if last[0] is event_id:
+            return last[1]
+        text = str(event_id)
+        self._last = (event_id, text)
+        return text
+
+
 class _Projector:
-    def __init__(self, settings: ProjectorSettings) -> None:
+    def __init__(self, settings: ProjectorSettings, event_ids: _EventIds) -> None:
         self.s = settings
+        self.event_ids = event_ids
         self.limits = FoldLimits(
             reorder_window_ms=settings.reorder_window_ms,
             reorder_max_buckets=settings.reorder_max_buckets,
@@ -132,12 +162,12 @@ class _Projector:
             after, alerts = apply_count(before, count, self.limits)
         else:
             _check_sign(m.kind, m.quantity)
-            if ctx.state(MOVEMENT_IDS).get(movement_id) is not None:
-                return []  # rule 1: a repeat
+            if movement_id in ctx.state(MOVEMENT_IDS):
+                return []  # rule 1: a repeat (a membership test: no JSON decoding)
             after = apply_delta(before, Delta(movement_id, at, m.quantity), self.limits)
             outgoing.append(StatePut(MOVEMENT_IDS, movement_id, 1))
         cause = Cause(
-            event_id=str(m.metadata.event_id),
+            event_id=self.event_ids.text(m.metadata.event_id),
             correlation_id=m.metadata.correlation_id,
             ingested_at=m.metadata.ingested_at,
         )
@@ -155,7 +185,8 @@ class _Projector:
         reservation_id = str(r.reservation_id)
         at = _ms(r.metadata.occurred_at)
         held = Reservation.from_json(ctx.state(RESERVATIONS).get(reservation_id))
-        change = ReservationChange(str(r.metadata.event_id), op, r.quantity, at)
+        event_id = self.event_ids.text(r.metadata.event_id)
+        change = ReservationChange(event_id, op, r.quantity, at)
         updated = apply_reservation(held, change)
         if updated is None:
             return []
@@ -166,7 +197,7 @@ class _Projector:
             as_of_ms=max(before.as_of_ms, at),
         )
         cause = Cause(
-            event_id=str(r.metadata.event_id),
+            event_id=event_id,
             correlation_id=r.metadata.correlation_id,
             ingested_at=r.metadata.ingested_at,
         )
@@ -189,21 +220,22 @@ class _Projector:
             if len(self._safety) >= 65_536:
                 self._safety.clear()
             safety = self._safety[key] = self.s.safety_stock_for(sku, location)
-        old, new = level_of(before, safety), level_of(after, safety)
-        if new.promisable < 0 and new.promisable < old.promisable:
+        new = level_of(after, safety)
+        if new.promisable < 0 and new.promisable < before.on_hand - before.reserved - safety:
             alerts = [*alerts, AlertSpec(AlertKind.OVERSELL, shortfall=-new.promisable)]
-        changed = (old.on_hand, old.reserved) != (new.on_hand, new.reserved) or before.revision == 0
-        if changed:
-            after = after.revised(before.revision + 1)
+        changed = before.on_hand != after.on_hand or before.reserved != after.reserved or before.revision == 0
+        revision = before.revision + 1 if changed else after.revision
         outgoing: list[Outgoing] = []
-        if after != before:
+        if changed:  # stored with the new revision, without another copy of the position for it
+            outgoing.append(StatePut(POSITIONS, key, after.to_json(revision)))
+        elif after != before:
             outgoing.append(StatePut(POSITIONS, key, after.to_json()))
         for alert in alerts:
             record = alert_record(self.s.service_name, sku, location, new, alert, cause)
             outgoing.append(Emit(self.s.alerts_topic, key, record))
         if not changed:
             return outgoing
-        level = level_record(self.s.service_name, key, sku, location, new, after.revision, cause)
+        level = level_record(self.s.service_name, key, sku, location, new, revision, cause)
         update = AtpUpdate(
             sku=sku,
             location=location,
@@ -211,7 +243,7 @@ class _Projector:
             reserved=new.reserved,
             safety_stock=safety,
             available_to_promise=new.available_to_promise,
-            revision=after.revision,
+            revision=revision,
             as_of_ms=new.as_of_ms,
             source_topic=event.topic,
             source_partition=event.partition,
@@ -288,8 +320,9 @@ def _check_sign(kind: MovementKind, quantity: int) -> None:
         raise DeadLetterError(f"{kind} is a signed delta and must not be positive, got {quantity}")
 
 
-def make_handler(settings: ProjectorSettings) -> Handler:
-    projector = _Projector(settings)
+def make_handler(settings: ProjectorSettings, event_ids: _EventIds | None = None) -> Handler:
+    """``event_ids``: the service's event-id accessor, when the handler runs in the service."""
+    projector = _Projector(settings, event_ids or _EventIds())
 
     def handle(event: Event[Any], ctx: Context) -> Sequence[Outgoing]:
         if event.topic == settings.movements_topic:
@@ -307,24 +340,18 @@ def _avro(model: Any) -> AvroCodec:
     return AvroCodec(model, schema_text(model.avro_name()))
 
 
-# isinstance, not getattr with a default: a pydantic model answers a missing attribute by raising.
-def _event_id(value: Any) -> str | None:
-    if isinstance(value, AtpUpdate):
-        return value.causation_id
-    return str(value.metadata.event_id)
-
-
 def _occurred_at(value: Any) -> Any:
     return None if isinstance(value, AtpUpdate) else value.metadata.occurred_at
 
 
 def build_service(settings: ProjectorSettings) -> Service:
     day = timedelta(days=1)
+    event_ids = _EventIds()
     return Service(
         name=settings.service_name,
         inputs=[
-            Input(settings.movements_topic, _avro(StockMovementEvent)),
-            Input(settings.reservations_topic, _avro(ReservationEvent)),
+            Input(settings.movements_topic, movement_codec()),
+            Input(settings.reservations_topic, reservation_codec()),
             Input(settings.repartition_topic, AtpUpdateCodec()),
         ],
         outputs=[
@@ -339,8 +366,8 @@ def build_service(settings: ProjectorSettings) -> Service:
             StoreSpec(RESERVATIONS, ttl=settings.reservation_ttl_days * day),
             StoreSpec(SKUS),
         ],
-        handler=make_handler(settings),
+        handler=make_handler(settings, event_ids),
         queries=atp_queries(SKUS),
-        event_id=_event_id,
+        event_id=event_ids,
         occurred_at=_occurred_at,
     )
