@@ -4,6 +4,25 @@
 # Build: docker build -t esb:dev .      Run: docker run --rm -e KAFKA_BOOTSTRAP_SERVERS=... esb:dev gateway
 ARG PYTHON_IMAGE=python:3.11-slim
 
+# --- native: the compiled fast path (native/, Rust) as a wheel for the image's Python ---
+FROM ${PYTHON_IMAGE} AS native
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    RUSTUP_HOME=/usr/local/rustup \
+    CARGO_HOME=/usr/local/cargo \
+    PATH=/usr/local/cargo/bin:$PATH
+# The Rust toolchain of the official image (Debian, like the Python one), for this stage only.
+COPY --from=rust:1-slim /usr/local/rustup /usr/local/rustup
+COPY --from=rust:1-slim /usr/local/cargo /usr/local/cargo
+# The linker and C runtime the extension module links with.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /native
+COPY native ./
+RUN --mount=type=cache,target=/root/.cache/pip \
+    --mount=type=cache,target=/usr/local/cargo/registry \
+    pip wheel --no-deps --wheel-dir /wheels .
+
 # --- build: a virtualenv with the dependencies, then the project itself ---
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -23,8 +42,9 @@ COPY bus ./bus
 COPY esb ./esb
 COPY schemas ./schemas
 COPY services ./services
+COPY --from=native /wheels /wheels
 RUN --mount=type=cache,target=/root/.cache/pip \
-    pip install --no-deps . \
+    pip install --no-deps . /wheels/*.whl \
     && python -m compileall -q /opt/esb/lib
 
 # --- runtime: the virtualenv on a clean base, as an unprivileged user ---

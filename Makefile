@@ -9,12 +9,19 @@ ESB := $(VENV)/bin/esb
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed ## Create .venv and install the project with its dev tools
+install: $(VENV)/.installed $(VENV)/.native ## Create .venv and install the project with its dev tools
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+# The compiled fast path (native/, Rust): rebuilt when its sources change. cargo is on PATH or in ~/.cargo/bin.
+NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock native/pyproject.toml native/esb_native.pyi $(wildcard native/src/*.rs)
+
+$(VENV)/.native: $(VENV)/.installed $(NATIVE_SOURCES)
+	PATH="$$HOME/.cargo/bin:$$PATH" $(VENV)/bin/pip install --quiet ./native
 	touch $@
 
 DEMO_RATE ?= 50/s

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
+from pydantic import BaseModel
+
 from schemas.base import AvroRecord
 
-__all__ = ["relocate"]
+__all__ = ["relocatable", "relocate"]
 
 _LOCATION_FIELDS = ("location", "counterparty_location")
 
@@ -29,3 +31,8 @@ def relocate(event: E, crosswalk: Mapping[str, str]) -> E:
         if isinstance(value := getattr(event, name, None), str) and value in crosswalk
     }
     return event.model_copy(update=updates) if updates else event
+
+
+def relocatable(model: type[BaseModel]) -> bool:
+    """Whether :func:`relocate` can change events of ``model`` (it has a location field)."""
+    return any(name in model.model_fields for name in _LOCATION_FIELDS)

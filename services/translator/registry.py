@@ -12,9 +12,10 @@ from importlib import import_module
 
 from schemas.base import AvroRecord
 from services.translator.errors import TranslationError
+from services.translator.fast_paths import FastTranslate
 from services.translator.ingress import IngressRecord
 
-__all__ = ["ADAPTER_MODULES", "Translate", "adapter_for", "all_routes"]
+__all__ = ["ADAPTER_MODULES", "Translate", "adapter_for", "all_fast_routes", "all_routes"]
 
 Translate = Callable[[IngressRecord], Sequence[AvroRecord]]
 
@@ -45,6 +46,14 @@ def all_routes() -> dict[tuple[str, str], Translate]:
             raise RuntimeError(f"routes declared twice: {sorted(duplicated)}")
         routes.update(module_routes)
     return routes
+
+
+def all_fast_routes() -> dict[tuple[str, str], FastTranslate]:
+    """The compiled fast paths of the adapter modules (``FAST_ROUTES``; none without the extension)."""
+    fast: dict[tuple[str, str], FastTranslate] = {}
+    for module_name in ADAPTER_MODULES:
+        fast.update(getattr(import_module(f"services.translator.adapters.{module_name}"), "FAST_ROUTES", {}))
+    return fast
 
 
 def adapter_for(system: str, entity: str, routes: Mapping[tuple[str, str], Translate]) -> Translate:

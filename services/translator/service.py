@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import structlog
+
 from bus.serde import AvroCodec, BytesCodec
 from bus.service import Input, Output, Service, StoreSpec
 from schemas.loader import schema_text
 from services.translator.handler import SEEN_STORE, make_handler
-from services.translator.registry import all_routes
+from services.translator.registry import all_fast_routes, all_routes
 from services.translator.routing import DESTINATIONS
 from services.translator.settings import TranslatorSettings
 
@@ -21,6 +23,11 @@ def ingress_topics(settings: TranslatorSettings) -> list[str]:
 
 def build_service(settings: TranslatorSettings) -> Service:
     routes = all_routes()
+    fast_routes = all_fast_routes() if settings.native != "off" else {}
+    if settings.native != "off" and not fast_routes:
+        structlog.get_logger(settings.service_name).warning(
+            "compiled fast paths unavailable (esb_native is not installed): the adapters translate everything"
+        )
     outputs = [
         Output(settings.topic_prefix + destination.topic, AvroCodec(model, schema_text(model.avro_name())))
         for model, destination in DESTINATIONS.items()
@@ -30,5 +37,11 @@ def build_service(settings: TranslatorSettings) -> Service:
         inputs=[Input(topic, BytesCodec()) for topic in ingress_topics(settings)],
         outputs=outputs,
         stores=[StoreSpec(SEEN_STORE, ttl=settings.dedupe_ttl)],
-        handler=make_handler(routes, settings.topic_prefix, settings.locations),
+        handler=make_handler(
+            routes,
+            settings.topic_prefix,
+            settings.locations,
+            fast_routes=fast_routes,
+            verify_fast=settings.native == "verify",
+        ),
     )

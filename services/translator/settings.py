@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,4 +25,11 @@ class TranslatorSettings(BaseSettings):
     )
     dedupe_ttl: timedelta = Field(
         default=timedelta(days=7), description="how long provider event ids are kept"
+    )
+    native: Literal["on", "off", "verify"] = Field(
+        default="on",
+        description=(
+            "compiled fast paths (esb_native): on; off (the adapters translate everything); verify (both "
+            "run, a difference is logged as an error and the adapter's events are emitted)"
+        ),
     )

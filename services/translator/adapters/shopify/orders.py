@@ -53,7 +53,7 @@ from services.translator.ingress import IngressRecord
 from services.translator.json_reader import JsonNode, load_json
 from services.translator.metadata import event_metadata
 
-__all__ = ["orders_of", "translate_orders"]
+__all__ = ["order_change", "orders_of", "translate_orders"]
 
 FINANCIAL = {
     "pending": FinancialStatus.PENDING,
@@ -133,7 +133,7 @@ def _order_event(record: IngressRecord, node: f.Obj, path: str) -> OrderEvent:
         for line, line_path in f.items(node, "shipping_lines", path)
     ]
     totals, presentment_totals = order_totals(node, path, shop, shipping)
-    change = _change(record, placed_at, updated_at, cancelled_at, closed_at)
+    change = order_change(record, placed_at, updated_at, cancelled_at, closed_at)
     order = {
         "order_id": canonical(record, "order", native_id),
         "channel": SYSTEM,
@@ -195,7 +195,7 @@ def _order_event(record: IngressRecord, node: f.Obj, path: str) -> OrderEvent:
     )
 
 
-def _change(
+def order_change(
     record: IngressRecord,
     placed_at: datetime,
     updated_at: datetime | None,
