@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from schemas.base import epoch_millis
 from schemas.common.models import Address, EventMetadata, SourceRef
 from schemas.customers import CustomerChange, CustomerEvent, CustomerStewardCommand, ErasureRequest, MergeKind
 from schemas.ids import canonical_id
@@ -28,7 +29,7 @@ __all__ = ["from_customer", "from_erasure", "from_order", "from_steward", "sourc
 
 
 def _ms(value: datetime) -> int:
-    return int(value.timestamp() * 1000)
+    return epoch_millis(value)
 
 
 def source_record(

@@ -23,6 +23,7 @@ from typing import Any
 from bus.errors import DeadLetterError
 from bus.serde import AvroCodec
 from bus.service import Context, Emit, Event, Handler, Input, Outgoing, Output, Service, StatePut, StoreSpec
+from schemas.base import epoch_millis
 from schemas.ids import channel_stock_key, stock_key
 from schemas.inventory.models import (
     ChannelAvailability,
@@ -91,7 +92,7 @@ def _channel_key(sku: str, channel: str) -> str:
 
 
 def _ms(value: Any) -> int:
-    return int(value.timestamp() * 1000)
+    return epoch_millis(value)
 
 
 def _check_key(event: Event[Any], key: str) -> None:

@@ -31,6 +31,7 @@ from bus.service import (
     ServiceMetrics,
     StoreSpec,
 )
+from schemas.base import epoch_millis
 from schemas.business_keys import business_keys
 from schemas.fulfillment.models import FulfillmentOrderEvent
 from schemas.inventory.models import InventoryLevel, ReservationEvent
@@ -63,7 +64,7 @@ def _level(event: Event[InventoryLevel], by_sku_topic: str) -> list[Outgoing]:
         reserved=level.reserved,
         safety_stock=level.safety_stock or 0,
         revision=level.revision,
-        at_ms=int(level.as_of.timestamp() * 1000),
+        at_ms=epoch_millis(level.as_of),
     )
     return [Emit(by_sku_topic, level.sku, SkuCommand(body=update))]
 

@@ -17,6 +17,7 @@ import msgspec
 
 from bus.errors import DeadLetterError
 from bus.service import Context, Emit, Outgoing, StatePut
+from schemas.base import epoch_millis
 from schemas.fulfillment.models import FulfillmentChange
 from schemas.orders.models import OrderChange, OrderEvent, RoutingStatus
 from services.order_router.allocation import Demand, allocate
@@ -56,7 +57,7 @@ _SEEN = 32
 
 
 def _ms(value: Any) -> int:
-    return int(value.timestamp() * 1000)
+    return epoch_millis(value)
 
 
 _FINGERPRINT = "2:"
