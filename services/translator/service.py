@@ -8,6 +8,7 @@ from bus.serde import AvroCodec, BytesCodec
 from bus.service import Input, Output, Service, StoreSpec
 from schemas.loader import schema_text
 from services.translator.handler import SEEN_STORE, make_handler
+from services.translator.metrics import TranslatorMetrics
 from services.translator.registry import all_fast_routes, all_routes
 from services.translator.routing import DESTINATIONS
 from services.translator.settings import TranslatorSettings
@@ -44,4 +45,5 @@ def build_service(settings: TranslatorSettings) -> Service:
             fast_routes=fast_routes,
             verify_fast=settings.native == "verify",
         ),
+        metrics=[TranslatorMetrics()],
     )

@@ -186,3 +186,22 @@ def test_the_codec_adds_only_the_wire_header_to_a_body_of_its_own_model() -> Non
     assert codec.decode(written, ORDERS) == event
     with pytest.raises(SerdeError, match="expected OrderEvent"):
         codec.encode(AvroBody(StockMovementEvent, body), ORDERS)
+
+
+def test_the_events_are_counted_by_the_path_that_wrote_them() -> None:
+    def declines(record: IngressRecord) -> None:
+        return None
+
+    def sample(bus: InMemoryBus, path: str) -> float | None:
+        return bus.metrics("translator").registry.get_sample_value(
+            "translator_canonical_events_total", {"event": "OrderEvent", "path": path}
+        )
+
+    compiled, adapter = _bus(_adapter_bodies), _bus(declines)
+    _send(compiled)
+    _send(compiled, event_id="w-2")
+    _send(adapter)
+    assert sample(compiled, "compiled") == 2
+    assert sample(compiled, "adapter") is None
+    assert sample(adapter, "adapter") == 1
+    assert sample(adapter, "compiled") is None
