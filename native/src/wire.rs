@@ -3,6 +3,8 @@
 //! Keys are matched after unescaping; other keys are skipped. A key read here that occurs twice
 //! in one object declines (Python keeps the last). A declared object or array holding another
 //! kind of value is [`Typed::Bad`]: the mapping declines where the adapter would read it.
+//! Read with [`Reader`]'s callbacks rather than derived serde structs: `json`'s module comment
+//! says why.
 
 use std::borrow::Cow;
 
