@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, field_serializer
 
 from bus.avro_fast import UnsupportedSchemaError, compile_decoder, compile_encoder, plain_models
@@ -295,3 +297,61 @@ def test_equal_amounts_of_other_exponents_still_get_fastavros_bytes_or_error() -
 class _Amount(BaseModel):
     amount: Decimal
     currency: str
+
+
+_UUID_SCHEMA = fastavro.parse_schema(
+    {
+        "type": "record",
+        "name": "Identified",
+        "fields": [{"name": "id", "type": {"type": "string", "logicalType": "uuid"}}],
+    }
+)
+
+
+def _uuid_texts() -> st.SearchStrategy[str]:
+    """Canonical UUIDs, their other spellings, near misses and arbitrary text."""
+    canonical = st.uuids().map(str)
+    spellings = st.sampled_from(
+        [
+            str.upper,
+            lambda s: s.replace("-", ""),
+            lambda s: "{" + s + "}",
+            lambda s: "{" + s.replace("-", "")[:30] + "}",  # 32 characters once the dashes are gone
+            lambda s: "urn:" + s.replace("-", "")[:28],
+            lambda s: "uuid:" + s[:30],
+            lambda s: "urn:uuid:" + s,
+            lambda s: "uuid:" + s.upper(),
+            lambda s: " " + s,
+            lambda s: s[:-1],
+            lambda s: s + "0",
+            lambda s: s[:8] + "_" + s[9:],
+            lambda s: s[:9] + "g" + s[10:],
+            lambda s: "+" + s[1:],
+            lambda s: "0x" + s[2:],
+            lambda s: s.replace("-", "", 1) + "-",
+            lambda s: s[:4] + "\u0663" + s[5:],  # a non-ASCII decimal digit, which int() accepts
+            lambda s: s[:4] + "\u00b2" + s[5:],  # a letter-or-digit int() refuses
+        ]
+    )
+    near = st.builds(lambda s, spell: spell(s), canonical, spellings)
+    return st.one_of(
+        canonical, near, st.text(max_size=40), st.text(alphabet="0123456789abcdefABCDEF-{}:", max_size=45)
+    )
+
+
+def _outcome(read: Callable[[], Any]) -> tuple[str, Any]:
+    try:
+        value = read()
+    except Exception as exc:  # the error itself is compared
+        return type(exc).__name__, exc.args
+    return type(value).__name__, (value, value.int, value.is_safe, repr(value))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_uuid_texts())
+def test_a_uuid_string_reads_as_fastavro_reads_it(text: str) -> None:
+    # The same UUID for every spelling UUID() accepts, the same error type and text for the rest.
+    decode = compile_decoder(_UUID_SCHEMA, {})
+    written = _fastavro_bytes(_UUID_SCHEMA, {"id": text})
+    ours = _outcome(lambda: decode(written, 0)["id"])
+    assert ours == _outcome(lambda: fastavro.schemaless_reader(io.BytesIO(written), _UUID_SCHEMA, None)["id"])
