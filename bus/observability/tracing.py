@@ -80,7 +80,8 @@ def _forwardable(
         traceparent = b""
         for name, value in headers:
             if name == "traceparent":
-                traceparent = value if value is not None else b""
+                if value is not None:  # a null copy is skipped, as OpenTelemetry's reading does
+                    traceparent = value
             elif name == "tracestate" and value:
                 return None
     if traceparent and not _CANONICAL_TRACEPARENT.fullmatch(traceparent):
