@@ -11,7 +11,6 @@ five rounds; the compiled figure includes building the returned tuples. No broke
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 import time
@@ -24,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from esb_native import shopify_orders  # noqa: E402
 
+from benchmarks.shopify_orders import shopify_order_body  # noqa: E402
 from bus.avro_fast import compile_encoder  # noqa: E402
 from schemas.loader import parsed_schema  # noqa: E402
 from services.translator.adapters.shopify.orders import translate_orders  # noqa: E402
@@ -34,16 +34,7 @@ SHOP = "bench-shop.myshopify.com"
 
 
 def webhook_body(order_id: int, lines: int) -> bytes:
-    """``benchmarks/translator.py``'s ``Webhooks._body``."""
-    order = json.loads(CONFORMANCE.read_bytes())["order"]
-    template = order["line_items"]
-    order["line_items"] = []
-    for n in range(lines):
-        item = copy.deepcopy(template[n % len(template)])
-        item["id"] = order_id * 100 + n
-        order["line_items"].append(item)
-    order.update(id=order_id, order_number=order_id % 1_000_000, name=f"#{order_id % 1_000_000}")
-    return json.dumps(order).encode()
+    return shopify_order_body(json.loads(CONFORMANCE.read_bytes())["order"], order_id, lines)
 
 
 def per_order_us(run: Callable[[], Any], seconds: float) -> float:

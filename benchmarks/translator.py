@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
 import json
 import os
 import shutil
@@ -47,6 +46,7 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer  # noqa: E402
 from confluent_kafka.serialization import MessageField, SerializationContext  # noqa: E402
 
 from benchmarks.measure import Result, committed, cpu_seconds  # noqa: E402
+from benchmarks.shopify_orders import shopify_order_body  # noqa: E402
 from bus.config import SchemaRegistrySettings  # noqa: E402
 from services.gateway.headers import ingress_headers  # noqa: E402
 from services.translator.routing import DESTINATIONS  # noqa: E402
@@ -67,17 +67,6 @@ class Webhooks:
         self.total = 0
         self._next_id = 5_000_000_000
 
-    def _body(self, order_id: int, lines: int) -> bytes:
-        order = copy.deepcopy(self._order)
-        template = order["line_items"]
-        order["line_items"] = []
-        for n in range(lines):
-            item = copy.deepcopy(template[n % len(template)])
-            item["id"] = order_id * 100 + n
-            order["line_items"].append(item)
-        order.update(id=order_id, order_number=order_id % 1_000_000, name=f"#{order_id % 1_000_000}")
-        return json.dumps(order).encode()
-
     def send(self, n: int, record_time: bool = False) -> None:
         for _ in range(n):
             self._next_id += 1
@@ -96,7 +85,7 @@ class Webhooks:
                     redactions=0,
                 )
             ]
-            body = self._body(order_id, 1 + order_id % 12)
+            body = shopify_order_body(self._order, order_id, 1 + order_id % 12)
             while True:
                 try:
                     self._producer.produce(

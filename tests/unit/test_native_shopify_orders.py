@@ -7,7 +7,6 @@ benchmark's orders) must not decline: they are the point of the fast path."""
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from esb_native import shopify_orders
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.shopify_orders import shopify_order_body
 from schemas.loader import parsed_schema
 from schemas.orders.models import OrderEvent
 from services.translator.adapters import _fields as f
@@ -110,14 +110,7 @@ def _first_difference(one: bytes, other: bytes) -> int:
 def bench_order(order_id: int, lines: int) -> bytes:
     """``benchmarks/translator.py``'s webhook body: the full conformance order, varied ids, lines."""
     order = json.loads(conformance("shopify", "api_2024-04_order_get_full.json"))["order"]
-    template = order["line_items"]
-    order["line_items"] = []
-    for n in range(lines):
-        item = copy.deepcopy(template[n % len(template)])
-        item["id"] = order_id * 100 + n
-        order["line_items"].append(item)
-    order.update(id=order_id, order_number=order_id % 1_000_000, name=f"#{order_id % 1_000_000}")
-    return json.dumps(order).encode()
+    return shopify_order_body(order, order_id, lines)
 
 
 @pytest.mark.parametrize("file", ORDER_FILES)
