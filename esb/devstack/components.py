@@ -16,7 +16,14 @@ from esb.devstack import fetch, secure
 from esb.devstack.processes import ManagedProcess, port_is_open
 from esb.devstack.settings import DevStackSettings
 
-__all__ = ["Component", "JaegerComponent", "KafkaNode", "RegistryComponent", "components_for"]
+__all__ = [
+    "Component",
+    "JaegerComponent",
+    "KafkaNode",
+    "RegistryComponent",
+    "components_for",
+    "new_cluster_id",
+]
 
 _KAFKA_MIN_JAVA = 17
 _APICURIO_MIN_JAVA = 21
@@ -242,13 +249,23 @@ class KafkaNode(Component):
     def _cluster_id(self) -> str:
         """All nodes of one cluster share one id, kept in the state folder."""
         id_file = self.settings.state_dir / "data" / "kafka-cluster-id"
-        if not id_file.exists():
+        # An id starting with "-" never formatted a node (the tool read it as an option): replace it.
+        if not id_file.exists() or id_file.read_text().startswith("-"):
             id_file.parent.mkdir(parents=True, exist_ok=True)
-            id_file.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))
+            id_file.write_text(new_cluster_id())
         return id_file.read_text().strip()
 
     def is_ready(self) -> bool:
         return port_is_open(self.settings.host, self.ports["client"])
+
+
+def new_cluster_id() -> str:
+    """A random KRaft cluster id, as Kafka's ``Uuid.randomUuid()`` makes them: base64url of 16
+    random bytes, never starting with "-" (``kafka-storage format -t -x...`` takes it for an option)."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import socket
+import uuid
 from pathlib import Path
 
 import pytest
 
-from esb.devstack.components import JaegerComponent, KafkaNode, components_for
+from esb.devstack.components import JaegerComponent, KafkaNode, components_for, new_cluster_id
 from esb.devstack.processes import PortTakenError
 from esb.devstack.settings import DevStackSettings
 from esb.devstack.stack import up
@@ -68,3 +69,15 @@ def test_up_refuses_a_port_taken_by_a_foreign_process(
             monkeypatch.setattr(type(component), "fetch", lambda self: None)
         with pytest.raises(PortTakenError, match=str(port)):
             up(settings)
+
+
+def test_a_cluster_id_never_starts_with_a_dash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 0xf8: the first base64url character is "-", which kafka-storage reads as an option.
+    dashed, plain = uuid.UUID(bytes=b"\xf8" + bytes(15)), uuid.UUID(bytes=b"\x10" + bytes(15))
+    draws = iter([dashed, plain, dashed, plain])
+    monkeypatch.setattr(uuid, "uuid4", lambda: next(draws))
+    assert new_cluster_id() == "EAAAAAAAAAAAAAAAAAAAAA"
+    stale = tmp_path / "data" / "kafka-cluster-id"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("-AAAAAAAAAAAAAAAAAAAAA")  # left by a run whose format failed
+    assert KafkaNode(DevStackSettings(state_dir=tmp_path), index=0)._cluster_id() == "EAAAAAAAAAAAAAAAAAAAAA"
