@@ -28,17 +28,10 @@ from services.translator.ingress import IngressRecord
 from services.translator.json_reader import load_json
 from tests.translate_support import RECEIVED_AT, conformance
 from tests.unit.test_translate_properties_channels import mutated
+from tests.unit.test_translate_shopify_orders_fast import ORDER_FILES
 
 pytestmark = pytest.mark.unit
 
-ORDER_FILES = [
-    "api_2024-04_order_create_t16.json",
-    "api_2024-04_order_create_t17.json",
-    "api_2024-04_order_create_t18.json",
-    "api_2024-04_order_get_full.json",
-    "python_api_order.json",
-    "python_api_orders.json",
-]
 ACCOUNT = "acme"
 _ORDER_SCHEMA = parsed_schema("com.esb.canonical.orders.Order")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
