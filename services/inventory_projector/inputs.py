@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -41,6 +41,7 @@ __all__ = ["TrustedAvroCodec", "build_movement", "build_reservation", "movement_
 
 _WIRE_HEADER = struct.Struct(">bI")  # the Confluent wire format: magic byte 0, schema id
 Builder = Callable[[dict[str, Any]], BaseModel | None]
+E = TypeVar("E", StockMovementEvent, ReservationEvent)
 
 
 def _instant(value: Any) -> bool:
@@ -74,12 +75,7 @@ def build_movement(data: dict[str, Any]) -> StockMovementEvent | None:
         return None
     if data["reference"] is not None or data["unit_cost"] is not None:
         return None  # nested records with their own rules (money): rare, validated
-    metadata = _metadata(data["metadata"])
-    if metadata is None:
-        return None
-    data["metadata"] = metadata
-    data["kind"] = kind
-    return trusted(StockMovementEvent, data, data.keys())
+    return _event(StockMovementEvent, data, kind)
 
 
 def build_reservation(data: dict[str, Any]) -> ReservationEvent | None:
@@ -90,12 +86,17 @@ def build_reservation(data: dict[str, Any]) -> ReservationEvent | None:
     order_id, expires_at = data["order_id"], data["expires_at"]
     if not (order_id is None or type(order_id) is UUID) or not (expires_at is None or _instant(expires_at)):
         return None
+    return _event(ReservationEvent, data, kind)
+
+
+def _event(model: type[E], data: dict[str, Any], kind: StrEnum) -> E | None:
+    """The event with its metadata and kind built in place, or None when the metadata needs validation."""
     metadata = _metadata(data["metadata"])
     if metadata is None:
         return None
     data["metadata"] = metadata
     data["kind"] = kind
-    return trusted(ReservationEvent, data, data.keys())
+    return trusted(model, data, data.keys())
 
 
 # The record types a builder fills in place: their decoded dicts must have the models' fields, in
