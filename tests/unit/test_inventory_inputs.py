@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from confluent_kafka.schema_registry import Schema
 from hypothesis import given, settings
 
 from bus.config import SchemaRegistrySettings
@@ -19,18 +18,18 @@ from schemas.common.models import DocumentRef, EventMetadata, SourceRef
 from schemas.inventory.models import MovementKind, ReservationEvent, ReservationKind, StockMovementEvent
 from schemas.loader import schema_text
 from services.inventory_projector.inputs import (
-    TrustedAvroCodec,
     build_movement,
     build_reservation,
     movement_codec,
     reservation_codec,
+    trusted_codec,
 )
 from tests.canonical_strategies import model_strategy
 
 pytestmark = pytest.mark.unit
 
 
-def _pair(fast: TrustedAvroCodec) -> tuple[BoundCodec, BoundCodec, Any]:
+def _pair(fast: AvroCodec) -> tuple[BoundCodec, BoundCodec, Any]:
     """The projector's codec and the runtime's, bound to one registry."""
     registry = registry_client(SchemaRegistrySettings(url=f"mock://{uuid.uuid4().hex}"))
     runtime = AvroCodec(fast.model, fast.schema).bind(registry, auto_register=True)
@@ -95,17 +94,21 @@ def test_reservations_decode_as_the_runtime_decodes_them(reservation: Reservatio
     assert build_reservation(_RESERVATIONS[0]._decoder(data, 5)) is not None  # type: ignore[attr-defined]
 
 
-def test_the_common_movement_is_built_without_validation() -> None:
+def test_the_common_movement_is_built_without_validation(monkeypatch: pytest.MonkeyPatch) -> None:
     """A movement without nested reference or cost is built by the fast path, and equals it."""
-    fast, runtime, _ = _MOVEMENTS
+    fast, runtime, _ = _pair(movement_codec())
     data = runtime.encode(_movement(), "t")
-    schema_id = int.from_bytes(data[1:5], "big")
-    decoded = fast._decoder(data, 5)  # type: ignore[attr-defined]  # the dicts the fast path builds from
-    built = build_movement(decoded)
-    assert built is not None
-    _same_model(built, runtime.decode(data, "t"))
+    reference = runtime.decode(data, "t")
+
+    def no_validation(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("validated")
+
+    monkeypatch.setattr(StockMovementEvent, "model_validate", no_validation)
+    built = fast.decode(data, "t")
+    _same_model(built, reference)
     assert built.kind is MovementKind.SHIPMENT
-    assert fast._own == {schema_id: True}  # type: ignore[attr-defined]
+    schema_id = int.from_bytes(data[1:5], "big")
+    assert fast._readers[schema_id][1] is None  # type: ignore[attr-defined]  # our own schema
 
 
 def test_the_common_reservation_is_built_without_validation() -> None:
@@ -157,15 +160,12 @@ def test_another_writer_schema_takes_the_runtime_path() -> None:
     schema_id = int.from_bytes(data[1:5], "big")
     assert registry.get_schema(schema_id).schema_str is not None
     _same_decode((fast, runtime, registry), data)
-    assert fast._own[schema_id] is False  # type: ignore[attr-defined]
+    assert fast._readers[schema_id][1] is not None  # type: ignore[attr-defined]  # resolved, validated
 
 
 def test_a_schema_whose_fields_differ_from_the_model_has_no_fast_path() -> None:
     schema = json.loads(schema_text(StockMovementEvent.avro_name()))
     schema["fields"] = list(reversed(schema["fields"]))
-    registry = registry_client(SchemaRegistrySettings(url=f"mock://{uuid.uuid4().hex}"))
-    registry.register_schema("x-value", Schema(json.dumps(schema), "AVRO"))
-    bound = TrustedAvroCodec(StockMovementEvent, json.dumps(schema), build_movement).bind(
-        registry, auto_register=True
-    )
-    assert bound._decoder is None  # type: ignore[attr-defined]
+    assert trusted_codec(StockMovementEvent, json.dumps(schema), build_movement).build is None
+    assert movement_codec().build is build_movement
+    assert reservation_codec().build is build_reservation
