@@ -8,11 +8,10 @@ Needs KAFKA_BOOTSTRAP_SERVERS and SCHEMA_REGISTRY_URL (defaults: the test stack'
 
 - throughput: the input topic is pre-filled with the integration tests' messy feed (late and
   out-of-order timestamps, 5 % absolute counts, 5 % re-deliveries, 200 SKUs x 5 locations), keyed
-  with the runtime's partitioner (``murmur2_random``); the projector runs as its own process;
-  movements/s and movements per CPU-second of that process are measured between the first and
-  the last sample of the group's committed offsets; "both stages" extends the window until the
-  group's offsets on the repartition topic stop moving (stage 2 can still be behind when the last
-  movement is committed, and its CPU belongs to the movements).
+  by SKU (``canonical.stock-movements.v2``) with the runtime's partitioner (``murmur2_random``);
+  the projector runs as its own process; movements/s and movements per CPU-second of that process
+  are measured between the first and the last sample of the group's committed offsets (the
+  channel values are computed in the same handler call: nothing is left to process after).
 - latency: afterwards, a paced feed (``--rate`` movements/s for ``--latency-seconds``) while the
   projector is caught up; latency = a read_committed reader's receive time of the level minus the
   send time of the movement that caused it (``causation_id``), so it includes the EOS commit wait.
@@ -21,9 +20,8 @@ Needs KAFKA_BOOTSTRAP_SERVERS and SCHEMA_REGISTRY_URL (defaults: the test stack'
   at full size).
 - ``--in-process``: no broker for the projector: the same feed through the runtime's
   ``RecordProcessor`` (Avro on a ``mock://`` registry, RocksDB stores, overlays written to disk
-  every ``--commit-every`` records, no changelog), stage-2 records routed back in; CPU per movement
-  split by stage, ``--profile`` adds the cProfile top functions. The figure to compare changes of
-  the handler with, without the broker's noise.
+  every ``--commit-every`` records, no changelog); CPU per movement, ``--profile`` adds the cProfile
+  top functions. The figure to compare changes of the handler with, without the broker's noise.
 """
 
 from __future__ import annotations
@@ -95,7 +93,7 @@ def main() -> None:
         return
     admin = AdminClient({"bootstrap.servers": args.bootstrap})
     run = uuid.uuid4().hex[:6]
-    names = ["movements", "reservations", "bysku", "levels", "channels", "alerts"]
+    names = ["movements", "reservations", "levels", "channels", "alerts"]
     topics = {name: f"bench.ip.{name}.{run}" for name in names}
     for future in admin.create_topics(
         [NewTopic(t, num_partitions=args.partitions, replication_factor=-1) for t in topics.values()]
@@ -115,7 +113,6 @@ def main() -> None:
             "INVENTORY_PROJECTOR_SERVICE_NAME": service,
             "INVENTORY_PROJECTOR_MOVEMENTS_TOPIC": topics["movements"],
             "INVENTORY_PROJECTOR_RESERVATIONS_TOPIC": topics["reservations"],
-            "INVENTORY_PROJECTOR_REPARTITION_TOPIC": topics["bysku"],
             "INVENTORY_PROJECTOR_LEVELS_TOPIC": topics["levels"],
             "INVENTORY_PROJECTOR_CHANNEL_TOPIC": topics["channels"],
             "INVENTORY_PROJECTOR_ALERTS_TOPIC": topics["alerts"],
@@ -164,11 +161,6 @@ def _measure(
     first = next(s for s in samples if s[2] > 0)
     last = samples[-1]
     records, seconds, cpu = last[2] - first[2], last[0] - first[0], last[1] - first[1]
-    # Stage 2 (the repartition topic) may still be behind when the last movement is committed:
-    # keep sampling until its committed offsets have not moved for a second, so that the second
-    # figure counts the CPU of both stages.
-    drained = _stage_two_drained(args, process, service, topics["bysku"])
-    cpu_both = drained[1] - first[1]
     received: dict[str, float] = {}
     stop = threading.Event()
     reader = threading.Thread(target=_reader, args=(args, topics["levels"], received, stop))
@@ -186,28 +178,9 @@ def _measure(
     print(f"\nmovements {records} in {seconds:.1f}s wall, {cpu:.1f}s CPU of the projector process")
     print(f"throughput: {records / seconds:.0f} movements/s, {records / cpu:.0f} movements per CPU-second")
     print(
-        f"both stages: {records / cpu_both:.0f} movements per CPU-second "
-        f"({cpu_both:.1f}s CPU until the repartition topic was processed, {drained[0] - first[0]:.1f}s wall)"
-    )
-    print(
         f"latency movement -> committed level ({len(latencies)} samples at {args.rate}/s): "
         f"p50 {statistics.median(latencies):.1f} ms, p99 {latencies[int(len(latencies) * 0.99) - 1]:.1f} ms"
     )
-
-
-def _stage_two_drained(
-    args: argparse.Namespace, process: Any, service: str, topic: str
-) -> tuple[float, float]:
-    """(monotonic time, process CPU) when the group last advanced on ``topic``, once it has not
-    advanced for a second."""
-    done = committed(args.bootstrap, service, topic, args.partitions)
-    moved = (time.monotonic(), cpu_seconds(process.pid))
-    while time.monotonic() - moved[0] < 1.0:
-        time.sleep(0.1)
-        now = committed(args.bootstrap, service, topic, args.partitions)
-        if now != done:
-            done, moved = now, (time.monotonic(), cpu_seconds(process.pid))
-    return moved
 
 
 def _in_process(args: argparse.Namespace) -> None:
@@ -215,7 +188,6 @@ def _in_process(args: argparse.Namespace) -> None:
     import pstats
     import shutil
     import zlib
-    from collections import deque
 
     from bus.config import SchemaRegistrySettings, StateBackend
     from bus.observability.metrics import Metrics
@@ -233,7 +205,6 @@ def _in_process(args: argparse.Namespace) -> None:
         service_name="bench-ip",
         movements_topic="mv",
         reservations_topic="rs",
-        repartition_topic="bysku",
         levels_topic="levels",
         channel_topic="channels",
         alerts_topic="alerts",
@@ -263,7 +234,6 @@ def _in_process(args: argparse.Namespace) -> None:
     feed = MovementFeed(args.bootstrap, args.registry, settings.movements_topic)
     inputs = list(feed.records(args.movements, lambda m: decoders["mv"].encode(m, "mv")))
     offsets: dict[tuple[str, int], int] = {}
-    seconds: dict[str, float] = {}
 
     def record(topic: str, key: bytes, value: bytes) -> Record:
         partition = zlib.crc32(key) % args.partitions  # any stable hash: only locality matters here
@@ -274,29 +244,20 @@ def _in_process(args: argparse.Namespace) -> None:
     def run() -> None:
         pending = 0
         for key, value in inputs:
-            queue = deque([record("mv", key, value)])
-            while queue:
-                item = queue.popleft()
-                started = time.thread_time()
-                processed = processor.process(item)
-                for change in processed.state:
-                    store = stores[(change.store, item.partition)]
-                    if isinstance(change, StatePut):
-                        store.put(change.key, change.value)
-                    else:
-                        store.delete(change.key)
-                seconds[item.topic] = seconds.get(item.topic, 0.0) + time.thread_time() - started
-                for out in processed.outputs:
-                    if out.topic == settings.repartition_topic:
-                        assert out.key is not None
-                        assert out.value is not None
-                        queue.append(record(out.topic, out.key, out.value))
-                pending += 1
-                if pending >= args.commit_every:
-                    pending = 0
-                    for store in stores.values():
-                        if store.dirty:
-                            store.commit_to_disk(store.pending_changes(), None)
+            item = record("mv", key, value)
+            processed = processor.process(item)
+            for change in processed.state:
+                store = stores[(change.store, item.partition)]
+                if isinstance(change, StatePut):
+                    store.put(change.key, change.value)
+                else:
+                    store.delete(change.key)
+            pending += 1
+            if pending >= args.commit_every:
+                pending = 0
+                for store in stores.values():
+                    if store.dirty:
+                        store.commit_to_disk(store.pending_changes(), None)
 
     profile = cProfile.Profile() if args.profile else None
     cpu = time.process_time()
@@ -307,9 +268,8 @@ def _in_process(args: argparse.Namespace) -> None:
     cpu = time.process_time() - cpu
     shutil.rmtree(root, ignore_errors=True)
     n = args.movements
-    split = ", ".join(f"{topic} {total / n * 1e6:.1f} µs" for topic, total in seconds.items())
     print(f"in-process: {n} movements, {cpu:.2f}s CPU, {n / cpu:.0f} movements per CPU-second")
-    print(f"per movement: {cpu / n * 1e6:.1f} µs CPU; record path by input topic (thread CPU): {split}")
+    print(f"per movement: {cpu / n * 1e6:.1f} µs CPU")
     if profile is not None:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
 

@@ -49,11 +49,11 @@ from benchmarks.measure import Result, committed, cpu_seconds  # noqa: E402
 from benchmarks.shopify_orders import shopify_order_body  # noqa: E402
 from bus.config import SchemaRegistrySettings  # noqa: E402
 from services.gateway.headers import ingress_headers  # noqa: E402
-from services.translator.routing import DESTINATIONS  # noqa: E402
+from services.translator.routing import output_topics  # noqa: E402
 
 CONFORMANCE = ROOT.parent / "shared" / "conformance" / "shopify" / "api_2024-04_order_get_full.json"
 SHOP = "bench-shop.myshopify.com"
-ORDERS_TOPIC = next(d.topic for d in DESTINATIONS.values() if d.topic.startswith("canonical.orders"))
+ORDERS_TOPIC = next(topic for _, topic in output_topics() if topic.startswith("canonical.orders"))
 
 
 class Webhooks:
@@ -231,7 +231,7 @@ def main() -> None:
     admin = AdminClient({"bootstrap.servers": args.bootstrap})
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     topics = [f"{prefix}ingress.shopify.orders", f"{prefix}raw-out"]
-    topics += [prefix + destination.topic for destination in DESTINATIONS.values()]
+    topics += [prefix + topic for _, topic in output_topics()]
     for future in admin.create_topics(
         [NewTopic(t, num_partitions=args.partitions, replication_factor=-1) for t in topics]
     ).values():

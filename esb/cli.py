@@ -14,6 +14,7 @@ from esb.observe.cli import status
 from esb.runtime_cli import run
 from esb.security.cli import acls_app
 from esb.translate_cli import translate
+from services.inventory_projector.backfill import command as backfill
 from services.inventory_projector.rebuild import command as rebuild
 
 __all__ = ["app", "main"]
@@ -32,6 +33,7 @@ app.command("status")(status)
 app.add_typer(acls_app, name="acls")
 app.command("translate")(translate)
 app.command("rebuild")(rebuild)
+app.command("backfill")(backfill)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from schemas.loader import parsed_schema
 from services.translator.errors import TranslationError
 from services.translator.ingress import IngressRecord
 from services.translator.registry import adapter_for, all_routes
-from services.translator.routing import destination_of
+from services.translator.routing import destinations_of
 
 __all__ = ["translate"]
 
@@ -64,9 +64,9 @@ def translate(
         typer.echo(f"rejected: {error}", err=True)
         raise typer.Exit(1) from error
     for event in events:
-        destination = destination_of(event)
         avro = event.to_avro()
         validate(avro, parsed_schema(event.avro_name()), raise_errors=True)
-        document = {"topic": destination.topic, "key": destination.key(event), "value": avro}
-        typer.echo(json.dumps(document, indent=2, default=_json_default))
+        for destination in destinations_of(event):
+            document = {"topic": destination.topic, "key": destination.key(event), "value": avro}
+            typer.echo(json.dumps(document, indent=2, default=_json_default))
     typer.echo(f"{len(events)} canonical event(s), valid against their Avro schemas", err=True)

@@ -20,6 +20,7 @@ from services.inventory_projector.settings import ProjectorSettings
 
 __all__ = [
     "Driver",
+    "StoreContext",
     "movement",
     "reservation",
     "settings",
@@ -35,7 +36,6 @@ def settings(**overrides: Any) -> ProjectorSettings:
         "levels_topic": "levels",
         "channel_topic": "channels",
         "alerts_topic": "alerts",
-        "repartition_topic": "by-sku",
         "coalesce_interval_ms": 1000,
     }
     base.update(overrides)
@@ -101,7 +101,9 @@ class _Store(dict[str, Any]):
 
 
 @dataclass
-class _Ctx:
+class StoreContext:
+    """The handler's ``Context`` over plain dicts."""
+
     stores: dict[str, _Store]
     service: str = "inventory-projector"
 
@@ -115,7 +117,7 @@ class _Ctx:
 
 @dataclass
 class Driver:
-    """Feeds events through a handler like the runtime does, routing repartition records back in."""
+    """Feeds events through a handler like the runtime does (one partition, keyed by SKU)."""
 
     handler: Handler
     config: ProjectorSettings
@@ -131,24 +133,19 @@ class Driver:
                 if isinstance(value, StockMovementEvent)
                 else self.config.reservations_topic
             )
-            record_key = key if key is not None else str(stock_key(value.sku, value.location)).encode()
+            record_key = key if key is not None else value.sku.encode()
             self.send(topic, record_key, value)
 
     def send(self, topic: str, key: bytes | None, value: Any) -> Sequence[Outgoing]:
         self.offset += 1
         event = Event(value, key, topic, 0, self.offset, self.clock_ms, {})
-        out = self.handler(event, _Ctx(self.stores))
+        out = self.handler(event, StoreContext(self.stores))
         for item in out:
             if isinstance(item, StatePut):
                 self.stores.setdefault(item.store, _Store())[item.key] = item.value
             elif isinstance(item, StateDelete):
                 self.stores.setdefault(item.store, _Store()).pop(item.key, None)
-        for item in out:
-            if isinstance(item, Emit):
-                self.emitted.append(item)
-                if item.topic == self.config.repartition_topic:
-                    assert isinstance(item.key, str)
-                    self.send(item.topic, item.key.encode(), item.value)
+        self.emitted += [item for item in out if isinstance(item, Emit)]
         return out
 
     def position(self, sku: str = "SKU-1", location: str = "WH1") -> Position:

@@ -59,6 +59,7 @@ def router_settings(**overrides: Any) -> RouterSettings:
         "orders_topic": "orders",
         "levels_topic": "levels",
         "reservations_topic": "reservations",
+        "reservations_by_sku_topic": "reservations-by-sku",
         "fulfillment_topic": "fulfillment",
         "routed_topic": "routed",
         "by_sku_topic": "by-sku",

@@ -75,7 +75,7 @@ def _message(topic: TopicSpec) -> dict[str, Any]:
 
 def _channel(catalog: Catalog, topic: TopicSpec) -> dict[str, Any]:
     config = catalog.topic_config(topic)
-    consumers = ", ".join(topic.consumers)
+    consumers = ", ".join(topic.consumers) or "none"
     topic_configuration: dict[str, Any] = {"cleanup.policy": config["cleanup.policy"].split(",")}
     if "retention.ms" in config:
         topic_configuration["retention.ms"] = int(config["retention.ms"])

@@ -1,15 +1,11 @@
-"""The projector as a runtime service: a pure handler over three inputs and four stores.
+"""The projector as a runtime service: a pure handler over two inputs and four stores.
 
-Stage 1 (``canonical.stock-movements.v1``, ``canonical.reservations.v1``, keyed by stock position):
-fold the event into the position (:mod:`.fold`), publish the level when it changed, raise alerts,
-and forward the level re-keyed by SKU to the internal repartition topic.
-
-Stage 2 (the repartition topic, keyed by SKU): keep every location's level of the SKU together, sum
-the ATP of each channel's locations, subtract the channel buffer and publish, coalesced
-(:mod:`.coalesce`). The SKU store also answers the ATP queries the runtime serves (:mod:`.queries`).
-
-Both stages run in the same process and transaction; the repartition topic is co-partitioned with
-the inputs (the runtime requires equal partition counts), so each stage's state stays local.
+Both inputs (``canonical.stock-movements.v2``, ``canonical.reservations.v2``) are keyed by SKU, so
+every location of a SKU meets in one partition and one handler call does all of it: fold the event
+into the position (:mod:`.fold`), publish the level when it changed, raise alerts, then keep every
+location's level of the SKU together, sum the ATP of each channel's locations, subtract the channel
+buffer and publish, coalesced (:mod:`.coalesce`). The SKU store also answers the ATP queries the
+runtime serves (:mod:`.queries`).
 """
 
 from __future__ import annotations
@@ -42,6 +38,7 @@ from services.inventory_projector.fold import (
     Count,
     Delta,
     FoldLimits,
+    Level,
     Position,
     Reservation,
     ReservationChange,
@@ -53,15 +50,7 @@ from services.inventory_projector.fold import (
 )
 from services.inventory_projector.inputs import movement_codec, reservation_codec
 from services.inventory_projector.queries import atp_queries
-from services.inventory_projector.records import (
-    AtpUpdate,
-    AtpUpdateCodec,
-    Cause,
-    alert_record,
-    channel_record,
-    level_record,
-    utc,
-)
+from services.inventory_projector.records import Cause, alert_record, channel_record, level_record
 from services.inventory_projector.settings import ProjectorSettings
 
 __all__ = ["MOVEMENT_IDS", "POSITIONS", "RESERVATIONS", "SKUS", "build_service", "make_handler"]
@@ -95,9 +84,9 @@ def _ms(value: Any) -> int:
     return epoch_millis(value)
 
 
-def _check_key(event: Event[Any], key: str) -> None:
-    if event.key != key.encode():
-        raise DeadLetterError("record key is not stock_key(sku, location) of its value")
+def _check_key(event: Event[Any], sku: str) -> None:
+    if event.key != sku.encode():
+        raise DeadLetterError("record key is not the SKU of its value")
 
 
 class _EventIds:
@@ -114,9 +103,6 @@ class _EventIds:
         self._last: tuple[Any, str] = (None, "")
 
     def __call__(self, value: Any) -> str | None:
-        # isinstance, not getattr with a default: a pydantic model answers a missing attribute by raising.
-        if isinstance(value, AtpUpdate):
-            return value.causation_id
         return self.text(value.metadata.event_id)
 
     def text(self, event_id: Any) -> str:
@@ -144,11 +130,10 @@ class _Projector:
             for location in channel.locations:
                 self.channels_of[location] = self.channels_of.get(location, frozenset()) | {name}
 
-    # -- stage 1 ---------------------------------------------------------------------------------
     def movement(self, event: Event[StockMovementEvent], ctx: Context) -> list[Outgoing]:
         m = event.value
+        _check_key(event, m.sku)
         key = _position_key(m.sku, m.location)
-        _check_key(event, key)
         if m.unit_of_measure != "EA":
             raise DeadLetterError(f"unit of measure {m.unit_of_measure!r}: the projector counts eaches")
         at = _ms(m.metadata.occurred_at)
@@ -172,12 +157,12 @@ class _Projector:
             correlation_id=m.metadata.correlation_id,
             ingested_at=m.metadata.ingested_at,
         )
-        return outgoing + self._publish(event, key, m.sku, m.location, before, after, alerts, cause)
+        return outgoing + self._publish(event, ctx, key, m.sku, m.location, before, after, alerts, cause)
 
     def reservation(self, event: Event[ReservationEvent], ctx: Context) -> list[Outgoing]:
         r = event.value
+        _check_key(event, r.sku)
         key = _position_key(r.sku, r.location)
-        _check_key(event, key)
         op = _OPS.get(r.kind)
         if op is None:
             raise DeadLetterError(f"unknown reservation kind {r.kind}")
@@ -203,11 +188,12 @@ class _Projector:
             ingested_at=r.metadata.ingested_at,
         )
         outgoing: list[Outgoing] = [StatePut(RESERVATIONS, reservation_id, updated.to_json())]
-        return outgoing + self._publish(event, key, r.sku, r.location, before, after, [], cause)
+        return outgoing + self._publish(event, ctx, key, r.sku, r.location, before, after, [], cause)
 
     def _publish(
         self,
         event: Event[Any],
+        ctx: Context,
         key: str,
         sku: str,
         location: str,
@@ -237,47 +223,38 @@ class _Projector:
         if not changed:
             return outgoing
         level = level_record(self.s.service_name, key, sku, location, new, revision, cause)
-        update = AtpUpdate(
-            sku=sku,
-            location=location,
-            on_hand=new.on_hand,
-            reserved=new.reserved,
-            safety_stock=safety,
-            available_to_promise=new.available_to_promise,
-            revision=revision,
-            as_of_ms=new.as_of_ms,
-            source_topic=event.topic,
-            source_partition=event.partition,
-            source_offset=event.offset,
-            correlation_id=cause.correlation_id,
-            causation_id=str(level.metadata.event_id),
-            ingested_at_ms=_ms(cause.ingested_at),
-        )
         outgoing.append(Emit(self.s.levels_topic, key, level))
-        outgoing.append(Emit(self.s.repartition_topic, sku, update))
-        return outgoing
+        return outgoing + self._channels(event, ctx, sku, location, new, revision, level, cause)
 
-    # -- stage 2 ---------------------------------------------------------------------------------
-    def channel(self, event: Event[AtpUpdate], ctx: Context) -> list[Outgoing]:
-        u = event.value
-        entry: dict[str, Any] = ctx.state(SKUS).get(u.sku) or {"l": {}, "c": {}}
-        known = entry["l"].get(u.location)
-        if known is not None and known["rv"] >= u.revision:
-            return []  # an older level of this position (replayed repartition record)
-        # "p": the store partition holding the SKU, which the ATP queries report they reflect.
+    def _channels(
+        self,
+        event: Event[Any],
+        ctx: Context,
+        sku: str,
+        location: str,
+        new: Level,
+        revision: int,
+        level: InventoryLevel,
+        cause: Cause,
+    ) -> list[Outgoing]:
+        """The SKU's entry with the new level of ``location``, and the channel values it changes."""
+        entry: dict[str, Any] = ctx.state(SKUS).get(sku) or {"l": {}, "c": {}}
+        # "p": the store partition holding the SKU (the input partition: the inputs are keyed by
+        # SKU), which the ATP queries report they reflect.
         entry = {"l": dict(entry["l"]), "c": dict(entry["c"]), "p": event.partition}
-        entry["l"][u.location] = {
-            "oh": u.on_hand,
-            "rs": u.reserved,
-            "ss": u.safety_stock,
-            "atp": u.available_to_promise,
-            "rv": u.revision,
-            "ao": u.as_of_ms,
-            "src": [u.source_topic, u.source_partition, u.source_offset],
+        entry["l"][location] = {
+            "oh": new.on_hand,
+            "rs": new.reserved,
+            "ss": new.safety_stock,
+            "atp": new.available_to_promise,
+            "rv": revision,
+            "ao": new.as_of_ms,
+            "src": [event.topic, event.partition, event.offset],
         }
-        now = event.timestamp_ms if event.timestamp_ms > 0 else u.as_of_ms
+        now = event.timestamp_ms if event.timestamp_ms > 0 else new.as_of_ms
         outgoing: list[Outgoing] = []
-        affected = self.channels_of.get(u.location, frozenset())
+        affected = self.channels_of.get(location, frozenset())
+        channel_cause: Cause | None = None
         for name, config in self.channels:
             slot = coalesce.Slot.from_json(entry["c"].get(name))
             if name in affected:
@@ -291,24 +268,21 @@ class _Projector:
                 continue
             entry["c"][name] = slot.to_json()
             if emit is not None:
-                cause = Cause(
-                    event_id=u.causation_id or f"{u.sku}@{u.location}:{u.revision}",
-                    correlation_id=u.correlation_id,
-                    ingested_at=utc(u.ingested_at_ms),
-                )
+                if channel_cause is None:  # a channel value is caused by the level it follows
+                    channel_cause = cause._replace(event_id=str(level.metadata.event_id))
                 record = channel_record(
                     self.s.service_name,
-                    u.sku,
+                    sku,
                     name,
                     emit,
                     config.buffer,
                     config.locations,
-                    f"{name}:{u.sku}:{u.location}:{u.revision}",
-                    u.as_of_ms,
-                    cause,
+                    f"{name}:{sku}:{location}:{revision}",
+                    new.as_of_ms,
+                    channel_cause,
                 )
-                outgoing.append(Emit(self.s.channel_topic, _channel_key(u.sku, name), record))
-        outgoing.append(StatePut(SKUS, u.sku, entry))
+                outgoing.append(Emit(self.s.channel_topic, _channel_key(sku, name), record))
+        outgoing.append(StatePut(SKUS, sku, entry))
         return outgoing
 
 
@@ -330,8 +304,6 @@ def make_handler(settings: ProjectorSettings, event_ids: _EventIds | None = None
             return projector.movement(event, ctx)
         if event.topic == settings.reservations_topic:
             return projector.reservation(event, ctx)
-        if event.topic == settings.repartition_topic:
-            return projector.channel(event, ctx)
         raise DeadLetterError(f"no route for topic {event.topic}")
 
     return handle
@@ -342,7 +314,7 @@ def _avro(model: Any) -> AvroCodec:
 
 
 def _occurred_at(value: Any) -> Any:
-    return None if isinstance(value, AtpUpdate) else value.metadata.occurred_at
+    return value.metadata.occurred_at
 
 
 def build_service(settings: ProjectorSettings) -> Service:
@@ -353,13 +325,11 @@ def build_service(settings: ProjectorSettings) -> Service:
         inputs=[
             Input(settings.movements_topic, movement_codec()),
             Input(settings.reservations_topic, reservation_codec()),
-            Input(settings.repartition_topic, AtpUpdateCodec()),
         ],
         outputs=[
             Output(settings.levels_topic, _avro(InventoryLevel)),
             Output(settings.channel_topic, _avro(ChannelAvailability)),
             Output(settings.alerts_topic, _avro(InventoryAlert)),
-            Output(settings.repartition_topic, AtpUpdateCodec()),
         ],
         stores=[
             StoreSpec(POSITIONS),

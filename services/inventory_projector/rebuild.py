@@ -7,8 +7,9 @@ Run with every instance stopped. Steps:
 2. Delete the store changelog topics and wait until the broker has dropped them; recreate them
    empty (compacted, one partition per input partition). A local snapshot then belongs to another
    history and the runtime clears it on restore; ``--wipe-local`` also removes this host's copy.
-3. Rewind the group: the input topics to their earliest retained offset, the internal repartition
-   topic to its end (stage 2 is rebuilt from what stage 1 re-emits, never from old revisions).
+3. Rewind the group: the input topics (``canonical.stock-movements.v2`` and
+   ``canonical.reservations.v2``, keyed by SKU) to their earliest retained offset; topics in
+   ``rewind_to_end`` (none for the projector) to their end instead.
 4. Start the service: it folds everything again and republishes every level. Levels are keyed by
    position and carry deterministic event ids (position + revision), so the compacted topic ends
    with the same values; alerts are raised again.
@@ -105,7 +106,7 @@ def command(
     bus = BusSettings()
     built = build_service(settings)
     try:
-        summary = rebuild(built, bus, frozenset({settings.repartition_topic}))
+        summary = rebuild(built, bus, frozenset())
     except RebuildError as exc:
         typer.echo(f"rebuild refused: {exc}", err=True)
         raise typer.Exit(1) from exc

@@ -1,13 +1,9 @@
-"""Records the projector writes: canonical levels, alerts and channel availability, and the internal
-re-keyed level (``AtpUpdate``) that carries each position's ATP to the partition owning its SKU.
-
-``AtpUpdate`` is a msgspec struct with its own codec: stage 2 reads one per published level, and
-msgspec writes and strictly reads the same JSON object the pydantic model did several times faster.
+"""Records the projector writes: canonical levels, alerts and channel availability.
 
 Levels, alerts and channel values (one per published change) are built without pydantic
 validation (``schemas.base.trusted``): every field is already of its type (ints and strings of validated
 records, UUIDs made here, UTC instants at millisecond precision, checked per record); validating
-them again (and ``uuid.uuid5``'s checks) took about a fifth of the stage-1 handler's time. An
+them again (and ``uuid.uuid5``'s checks) took about a fifth of the handler's time. An
 instant that is not UTC at millisecond precision takes the validating constructor instead.
 ``tests/unit/test_inventory_records.py`` checks that both paths give equal models and equal Avro
 bytes.
@@ -19,11 +15,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
 
-import msgspec
-from confluent_kafka.schema_registry import SchemaRegistryClient
 from pydantic import BaseModel
 
-from bus.serde import BoundCodec, SerdeError
 from schemas.base import trusted
 from schemas.common.models import EventMetadata, SourceRef
 from schemas.ids import canonical_id, uuid5
@@ -35,51 +28,7 @@ from schemas.inventory.models import (
 )
 from services.inventory_projector.fold import AlertSpec, Level
 
-__all__ = ["AtpUpdate", "AtpUpdateCodec", "Cause", "alert_record", "channel_record", "level_record", "utc"]
-
-
-class AtpUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Value of the internal repartition topic (a JSON object), keyed by SKU."""
-
-    sku: str
-    location: str
-    on_hand: int
-    reserved: int
-    safety_stock: int
-    available_to_promise: int
-    revision: int
-    as_of_ms: int
-    source_topic: str
-    source_partition: int
-    source_offset: int
-    correlation_id: str | None = None
-    causation_id: str | None = None
-    ingested_at_ms: int
-
-
-class AtpUpdateCodec:
-    """The repartition topic's codec: ``AtpUpdate`` as JSON, read strictly (wrong types and unknown
-    fields are a ``SerdeError``, so the runtime dead-letters the record)."""
-
-    def bind(self, registry: SchemaRegistryClient | None, *, auto_register: bool) -> BoundCodec:
-        return _BoundAtpUpdate()
-
-
-class _BoundAtpUpdate:
-    __slots__ = ()
-    _encoder = msgspec.json.Encoder()
-    _decoder = msgspec.json.Decoder(AtpUpdate)
-
-    def encode(self, value: Any, topic: str) -> bytes:
-        if not isinstance(value, AtpUpdate):
-            raise SerdeError(f"expected AtpUpdate, got {type(value).__name__}")
-        return self._encoder.encode(value)
-
-    def decode(self, data: bytes, topic: str) -> Any:
-        try:
-            return self._decoder.decode(data)
-        except msgspec.DecodeError as exc:
-            raise SerdeError(f"cannot decode AtpUpdate from {topic}: {exc}") from exc
+__all__ = ["Cause", "alert_record", "channel_record", "level_record", "utc"]
 
 
 class Cause(NamedTuple):

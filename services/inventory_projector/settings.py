@@ -28,15 +28,13 @@ class ProjectorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INVENTORY_PROJECTOR_", frozen=True)
 
     service_name: str = "inventory-projector"
-    movements_topic: str = "canonical.stock-movements.v1"
-    reservations_topic: str = "canonical.reservations.v1"
+    movements_topic: str = Field(
+        default="canonical.stock-movements.v2", description="keyed by SKU; as many partitions as reservations"
+    )
+    reservations_topic: str = Field(default="canonical.reservations.v2", description="keyed by SKU")
     levels_topic: str = "canonical.inventory-levels.v1"
     channel_topic: str = "canonical.channel-availability.v1"
     alerts_topic: str = "canonical.inventory-alerts.v1"
-    repartition_topic: str = Field(
-        default="inventory-projector.atp-by-sku.repartition",
-        description="internal: levels re-keyed by SKU; as many partitions as the input topics",
-    )
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     safety_stock_default: int = Field(default=0, ge=0)
     safety_stock: dict[str, int] = Field(

@@ -71,7 +71,7 @@ def _level(event: Event[InventoryLevel], by_sku_topic: str) -> list[Outgoing]:
 
 def make_handler(settings: RouterSettings, rules: RulesFile) -> Handler:
     orders = OrderStage(rules, settings.by_sku_topic, settings.fulfillment_topic, settings.routed_topic)
-    skus = SkuStage(settings.by_order_topic, settings.reservations_topic)
+    skus = SkuStage(settings.by_order_topic, settings.reservations_topic, settings.reservations_by_sku_topic)
 
     def handle(event: Event[Any], ctx: Context) -> Sequence[Outgoing]:
         topic = event.topic
@@ -148,6 +148,7 @@ def build_service(
             Output(settings.by_sku_topic, JsonCodec(SkuCommand)),
             Output(settings.by_order_topic, JsonCodec(OrderReply)),
             Output(settings.reservations_topic, _avro(ReservationEvent)),
+            Output(settings.reservations_by_sku_topic, _avro(ReservationEvent)),
             Output(settings.fulfillment_topic, _avro(FulfillmentOrderEvent)),
             Output(settings.routed_topic, _avro(RoutedOrderEvent)),
         ],

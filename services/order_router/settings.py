@@ -22,6 +22,10 @@ class RouterSettings(BaseSettings):
     orders_topic: str = "canonical.orders.v1"
     levels_topic: str = "canonical.inventory-levels.v1"
     reservations_topic: str = "canonical.reservations.v1"
+    reservations_by_sku_topic: str = Field(
+        default="canonical.reservations.v2",
+        description="the same reservation events keyed by SKU (the inventory projector's input)",
+    )
     fulfillment_topic: str = "canonical.fulfillment-orders.v1"
     routed_topic: str = "canonical.routed-orders.v1"
     by_sku_topic: str = Field(

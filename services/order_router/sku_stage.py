@@ -115,6 +115,7 @@ class SkuStock:
 class SkuStage:
     replies_topic: str
     reservations_topic: str
+    reservations_by_sku_topic: str | None = None  # each reservation also goes here, keyed by SKU
 
     def level(self, update: LevelUpdate, ctx: Context) -> list[Outgoing]:
         stock = SkuStock.load(update.sku, ctx.state(SKUS))
@@ -213,7 +214,7 @@ class SkuStage:
                     cause=command.request_id,
                     correlation=command.correlation_id,
                 )
-                outgoing.append(Emit(self.reservations_topic, _stock(record), record))
+                outgoing += self._reservation(record)
         for backorder in command.backorders:
             stock.backlog.give_up(command.order_id, backorder.line_id, backorder.quantity)
         outgoing += self._fill(stock, command.sku, command.at_ms, ctx, holds)
@@ -253,8 +254,15 @@ class SkuStage:
             cause=cause,
             correlation=correlation,
         )
-        outgoing.append(Emit(self.reservations_topic, _stock(record), record))
+        outgoing += self._reservation(record)
         return outgoing
+
+    def _reservation(self, record: ReservationEvent) -> list[Outgoing]:
+        """``record`` keyed by stock position, and keyed by SKU to the second topic when there is one."""
+        out: list[Outgoing] = [Emit(self.reservations_topic, _stock(record), record)]
+        if self.reservations_by_sku_topic:
+            out.append(Emit(self.reservations_by_sku_topic, record.sku, record))
+        return out
 
     def _fill(
         self, stock: SkuStock, sku: str, at_ms: int, ctx: Context, holds: _Holds | None = None

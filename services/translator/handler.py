@@ -25,7 +25,7 @@ from services.translator.fast_paths import FastTranslate, reference_body
 from services.translator.ingress import IngressRecord
 from services.translator.locations import relocatable, relocate
 from services.translator.registry import Translate, adapter_for
-from services.translator.routing import DESTINATIONS, destination_of
+from services.translator.routing import DESTINATIONS, destination_of, destinations_of
 
 __all__ = ["SEEN_STORE", "make_handler"]
 
@@ -55,20 +55,24 @@ def make_handler(
         encoded = fast_path(record) if fast_path is not None else None
         if encoded is not None and crosswalk and any(relocatable(body.model) for _, body in encoded):
             encoded = None
+        if encoded is not None and any(len(DESTINATIONS[body.model]) > 1 for _, body in encoded):  # type: ignore[index]
+            encoded = None  # a body carries the key of its first destination only: the adapter keys the rest
         if encoded is not None and verify_fast:
             encoded = _verified(encoded, record, translate, crosswalk, ctx.log)
         outgoing: list[Outgoing]
         if encoded is not None:
             outgoing = [
-                Emit(topic_prefix + DESTINATIONS[body.model].topic, key, body)  # type: ignore[index]
+                Emit(topic_prefix + DESTINATIONS[body.model][0].topic, key, body)  # type: ignore[index]
                 for key, body in encoded
             ]
         else:
             outgoing = []
             for translated in translate(record):
                 canonical = relocate(translated, crosswalk)
-                destination = destination_of(canonical)
-                outgoing.append(Emit(topic_prefix + destination.topic, destination.key(canonical), canonical))
+                for destination in destinations_of(canonical):
+                    outgoing.append(
+                        Emit(topic_prefix + destination.topic, destination.key(canonical), canonical)
+                    )
         ctx.log.info("translated", system=record.system, entity=record.entity, events=len(outgoing))
         if record.provider_event_id:
             outgoing.append(StatePut(SEEN_STORE, dedupe_key, record.received_at.isoformat()))

@@ -4,7 +4,8 @@
 the path that wrote them: ``compiled`` (a fast path's Avro body, ``esb_native``) or ``adapter``
 (the Python adapter's model). A rising ``adapter`` share of Shopify orders means the extension
 declines more of the traffic than it did (a new payload shape), or that it is not installed.
-Counted per returned batch: a batch re-processed after an aborted transaction counts again.
+Counted per returned batch: a batch re-processed after an aborted transaction counts again. An
+event written to several topics (stock movements: ``.v1`` and ``.v2``) counts once.
 """
 
 from __future__ import annotations
@@ -34,10 +35,14 @@ class TranslatorMetrics:
         return (self.events,)
 
     def observe(self, event: Event[Any], outgoing: Sequence[Outgoing], /) -> None:
+        previous: Any = None
         for item in outgoing:
             if type(item) is not Emit:
                 continue
             value = item.value
+            if value is previous:
+                continue  # one event written to a further topic under another key: counted once
+            previous = value
             compiled = type(value) is AvroBody
             kind: type = value.model if compiled else type(value)
             child = self._children.get((kind, compiled))

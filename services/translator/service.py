@@ -10,7 +10,7 @@ from schemas.loader import schema_text
 from services.translator.handler import SEEN_STORE, make_handler
 from services.translator.metrics import TranslatorMetrics
 from services.translator.registry import all_fast_routes, all_routes
-from services.translator.routing import DESTINATIONS
+from services.translator.routing import output_topics
 from services.translator.settings import TranslatorSettings
 
 __all__ = ["build_service", "ingress_topics"]
@@ -30,8 +30,8 @@ def build_service(settings: TranslatorSettings) -> Service:
             "compiled fast paths unavailable (esb_native is not installed): the adapters translate everything"
         )
     outputs = [
-        Output(settings.topic_prefix + destination.topic, AvroCodec(model, schema_text(model.avro_name())))
-        for model, destination in DESTINATIONS.items()
+        Output(settings.topic_prefix + topic, AvroCodec(model, schema_text(model.avro_name())))
+        for model, topic in output_topics()
     ]
     return Service(
         name=settings.service_name,

@@ -58,7 +58,6 @@ def compare(bootstrap: str, registry: str, topics: dict[str, str], service: str,
         movements_topic=topics["movements"],
         reservations_topic=topics["reservations"],
         levels_topic=topics["levels"],
-        repartition_topic=topics["bysku"],
     )
     published = levels_by_position(bootstrap, registry, topics["levels"], partitions)
     expected = recompute(bootstrap, registry, settings, partitions)

@@ -1,7 +1,8 @@
 """A seeded, messy stream of stock movements for the projector's integration tests and benchmark:
 late and out-of-order timestamps, absolute counts (some stale), re-deliveries of the same movement.
 
-Keys are partitioned like the runtime's producers do (``murmur2_random``, ``bus.clients``)."""
+Keyed by SKU like ``canonical.stock-movements.v2`` (the projector's input), and partitioned like the
+runtime's producers do (``murmur2_random``, ``bus.clients``)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from bus.clients import PARTITIONER
 from schemas.common.models import EventMetadata, SourceRef
-from schemas.ids import stock_key
 from schemas.inventory.models import InventoryLevel, MovementKind, ReservationEvent, StockMovementEvent
 from schemas.loader import schema_text
 from tests.infra import REGISTRY_TIMEOUT_S
@@ -122,7 +122,7 @@ class MovementFeed:
                 key, value = self._rng.choice(self._history)  # a re-delivery, byte for byte
             else:
                 movement = self._next()
-                key = str(stock_key(movement.sku, movement.location)).encode()
+                key = movement.sku.encode()
                 value = serialize(movement)
                 if len(self._history) < 50_000:
                     self._history.append((key, value))

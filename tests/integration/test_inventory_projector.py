@@ -63,7 +63,6 @@ def topics(create_topic: Callable[..., str]) -> Topics:
     return {
         "movements_topic": create_topic("mv", PARTITIONS),
         "reservations_topic": create_topic("rs", PARTITIONS),
-        "repartition_topic": create_topic("bysku", PARTITIONS),
         "levels_topic": create_topic("levels", PARTITIONS, compact),
         "channel_topic": create_topic("chan", PARTITIONS, compact),
         "alerts_topic": create_topic("alerts", PARTITIONS),
@@ -203,7 +202,7 @@ def _reserve(stack: StackEndpoints, topic: str, count: int, seed: int) -> int:
             quantity=rng.randint(1, 4),
         )
         value = serialize(reservation, SerializationContext(topic, MessageField.VALUE))
-        producer.produce(topic, value, key=str(stock_key(sku, location)).encode())
+        producer.produce(topic, value, key=sku.encode())
         sent += 1
     assert producer.flush(30) == 0
     return sent
@@ -227,7 +226,7 @@ def test_rebuild_recomputes_the_incremental_levels(
         _await_inputs(stack, service_name, topics["reservations_topic"], reservations, process)
         incremental = _levels(stack, topics["levels_topic"])
         final = {key: levels[-1] for key, levels in incremental.items()}
-        # Stage 2 follows: GET /atp on the ops port (the committed SKU store) reaches the final levels.
+        # GET /atp on the ops port (the committed SKU store) reaches the final levels.
         assert wait_until(lambda: _atp_answers(port) == final, timeout=300, interval=2.0), (
             "GET /atp did not reach the final levels"
         )
@@ -244,9 +243,8 @@ def test_rebuild_recomputes_the_incremental_levels(
         kafka=KafkaSettings(bootstrap_servers=stack.bootstrap_servers),
         schema_registry=SchemaRegistrySettings(url=stack.schema_registry_url),
     )
-    pending = rebuild(build_service(settings), bus, frozenset({topics["repartition_topic"]}))
-    assert pending[topics["movements_topic"]] == feed.sent
-    assert pending[topics["repartition_topic"]] == 0
+    pending = rebuild(build_service(settings), bus, frozenset())
+    assert pending == {topics["movements_topic"]: feed.sent, topics["reservations_topic"]: reservations}
 
     with running([process]):
         process.start()

@@ -28,7 +28,6 @@ from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from schemas.common.models import EventMetadata, SourceRef
-from schemas.ids import stock_key
 from schemas.inventory.models import (
     InventoryAlert,
     InventoryLevel,
@@ -76,8 +75,8 @@ def topics(create_topic: Callable[..., str]) -> Topics:
     return {
         "movements": create_topic("mv", PARTITIONS),
         "reservations": create_topic("rs", PARTITIONS),
+        "reservations_by_sku": create_topic("rsbysku", PARTITIONS),
         "levels": create_topic("levels", PARTITIONS, compact),
-        "projector_repartition": create_topic("ipbysku", PARTITIONS),
         "channels": create_topic("chan", PARTITIONS, compact),
         "alerts": create_topic("alerts", PARTITIONS),
         "orders": create_topic("orders", PARTITIONS),
@@ -146,7 +145,7 @@ def _receive_stock(
             quantity=units,
         )
         value = serialize(movement, SerializationContext(topic, MessageField.VALUE))
-        producer.produce(topic, value, key=str(stock_key(sku, location)).encode())
+        producer.produce(topic, value, key=sku.encode())  # the projector's inputs are keyed by SKU
     assert producer.flush(30) == 0
 
 
@@ -235,17 +234,17 @@ def _deploy(
         ESB_INSTANCE_ID="p0",
         INVENTORY_PROJECTOR_SERVICE_NAME=names["projector"],
         INVENTORY_PROJECTOR_MOVEMENTS_TOPIC=topics["movements"],
-        INVENTORY_PROJECTOR_RESERVATIONS_TOPIC=topics["reservations"],
+        INVENTORY_PROJECTOR_RESERVATIONS_TOPIC=topics["reservations_by_sku"],
         INVENTORY_PROJECTOR_LEVELS_TOPIC=topics["levels"],
         INVENTORY_PROJECTOR_CHANNEL_TOPIC=topics["channels"],
         INVENTORY_PROJECTOR_ALERTS_TOPIC=topics["alerts"],
-        INVENTORY_PROJECTOR_REPARTITION_TOPIC=topics["projector_repartition"],
     )
     router_common = {
         "ORDER_ROUTER_SERVICE_NAME": names["router"],
         "ORDER_ROUTER_ORDERS_TOPIC": topics["orders"],
         "ORDER_ROUTER_LEVELS_TOPIC": topics["levels"],
         "ORDER_ROUTER_RESERVATIONS_TOPIC": topics["reservations"],
+        "ORDER_ROUTER_RESERVATIONS_BY_SKU_TOPIC": topics["reservations_by_sku"],
         "ORDER_ROUTER_FULFILLMENT_TOPIC": topics["fulfillment"],
         "ORDER_ROUTER_ROUTED_TOPIC": topics["routed"],
         "ORDER_ROUTER_BY_SKU_TOPIC": topics["by_sku"],

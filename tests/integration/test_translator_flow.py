@@ -24,7 +24,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from bus.config import BusSettings, KafkaSettings, RuntimeSettings, SchemaRegistrySettings, TelemetrySettings
 from bus.runtime import build_runtime
-from services.translator.routing import DESTINATIONS
+from services.translator.routing import output_topics
 from services.translator.service import build_service
 from services.translator.settings import TranslatorSettings
 from tests.gateway_support import CONFORMANCE, shopify_headers
@@ -41,7 +41,7 @@ def prefix(kafka_admin: AdminClient) -> Iterator[str]:
     """A unique prefix with the ingress and canonical topics of this flow created under it."""
     value = f"t{uuid.uuid4().hex[:10]}."
     names = [f"{value}ingress.{entity}" for entity in INGRESS]
-    names += [value + destination.topic for destination in DESTINATIONS.values()]
+    names += [value + topic for _, topic in output_topics()]
     for future in kafka_admin.create_topics([NewTopic(n, 3, replication_factor=-1) for n in names]).values():
         future.result(timeout=30)
     yield value

@@ -194,10 +194,10 @@ def test_malformed_movements_are_dead_lettered(kind: K, quantity: int) -> None:
         driver.feed([movement(kind, quantity)])
 
 
-def test_a_record_keyed_to_another_position_is_dead_lettered() -> None:
+def test_a_record_keyed_to_another_sku_is_dead_lettered() -> None:
     driver = _driver()
-    with pytest.raises(DeadLetterError, match="stock_key"):
-        driver.feed([movement(K.RECEIPT, 1)], key=b"not-the-stock-key")
+    with pytest.raises(DeadLetterError, match="not the SKU of its value"):
+        driver.feed([movement(K.RECEIPT, 1)], key=b"SKU-2")
 
 
 def test_position_state_round_trips_through_json() -> None:

@@ -11,16 +11,15 @@ import pytest
 
 from bus.config import BusSettings, KafkaSettings, RuntimeSettings, SchemaRegistrySettings
 from bus.query import POSITIONS_HEADER, QueryRouter
-from bus.serde import SerdeError
+from bus.service import Emit, Event, StatePut
 from bus.testing import InMemoryBus, StaticState
-from schemas.ids import stock_key
+from schemas.ids import channel_stock_key, stock_key
 from schemas.inventory.models import InventoryLevel, StockMovementEvent
 from schemas.inventory.models import MovementKind as K
 from services.inventory_projector.__main__ import with_query_port
 from services.inventory_projector.handler import SKUS, build_service
-from services.inventory_projector.records import AtpUpdate, AtpUpdateCodec
 from services.inventory_projector.settings import ChannelConfig, ProjectorSettings
-from tests.inventory_support import movement, settings
+from tests.inventory_support import StoreContext, movement, settings
 
 pytestmark = pytest.mark.unit
 
@@ -35,7 +34,7 @@ def bus() -> InMemoryBus:
 
 
 def _send(bus: InMemoryBus, event: StockMovementEvent) -> None:
-    key = str(stock_key(event.sku, event.location)).encode()
+    key = event.sku.encode()
     bus.publish(CONFIG.movements_topic, bus.encode(CONFIG.movements_topic, event), key)
 
 
@@ -60,48 +59,32 @@ def test_a_malformed_movement_is_dead_lettered_and_processing_goes_on(bus: InMem
     assert len(bus.topics[CONFIG.levels_topic]) == 1
 
 
-# What the pydantic model of earlier versions wrote: records still in the repartition topic at an
-# upgrade must read the same.
-_ATP_JSON = (
-    b'{"sku":"SKU-1","location":"WH1","on_hand":6,"reserved":1,"safety_stock":0,'
-    b'"available_to_promise":5,"revision":2,"as_of_ms":1767225600001,"source_topic":"mv",'
-    b'"source_partition":3,"source_offset":41,"correlation_id":null,"causation_id":"c-1",'
-    b'"ingested_at_ms":1767225600002}'
-)
+def test_a_movement_keyed_by_its_stock_position_is_dead_lettered(bus: InMemoryBus) -> None:
+    """The ``.v1`` key on the SKU-keyed input: its partition may hold other locations of the SKU."""
+    event = movement(K.RECEIPT, 3, 1)
+    key = str(stock_key(event.sku, event.location)).encode()
+    bus.publish(CONFIG.movements_topic, bus.encode(CONFIG.movements_topic, event), key)
+    [letter] = bus.topics[f"dlq.{CONFIG.service_name}"]
+    assert dict(letter.headers)["esb.dlq.error.message"] == b"record key is not the SKU of its value"
+    assert not bus.topics[CONFIG.levels_topic]
 
 
-def test_the_repartition_record_keeps_its_json_and_is_read_strictly() -> None:
-    codec = AtpUpdateCodec().bind(None, auto_register=False)
-    update = codec.decode(_ATP_JSON, "by-sku")
-    assert update == AtpUpdate(
-        sku="SKU-1",
-        location="WH1",
-        on_hand=6,
-        reserved=1,
-        safety_stock=0,
-        available_to_promise=5,
-        revision=2,
-        as_of_ms=1_767_225_600_001,
-        source_topic="mv",
-        source_partition=3,
-        source_offset=41,
-        correlation_id=None,
-        causation_id="c-1",
-        ingested_at_ms=1_767_225_600_002,
-    )
-    assert codec.encode(update, "by-sku") == _ATP_JSON
-    for bad in (_ATP_JSON.replace(b'"on_hand":6', b'"on_hand":"6"'), _ATP_JSON[:-1] + b',"x":1}', b"[]"):
-        with pytest.raises(SerdeError):
-            codec.decode(bad, "by-sku")
-    with pytest.raises(SerdeError):
-        codec.encode({"sku": "SKU-1"}, "by-sku")
-
-
-def test_a_malformed_repartition_record_is_dead_lettered(bus: InMemoryBus) -> None:
-    bus.publish(CONFIG.repartition_topic, b'{"sku":"SKU-1"}', b"SKU-1")
-    letters = bus.topics[f"dlq.{CONFIG.service_name}"]
-    assert len(letters) == 1
-    assert dict(letters[0].headers)["esb.dlq.stage"] == b"deserialize"
+def test_one_handler_call_publishes_the_level_and_the_channel_value() -> None:
+    """No repartition record: the channel value and the SKU store change with the level."""
+    handler = build_service(CONFIG).handler
+    ctx = StoreContext({})
+    value = movement(K.RECEIPT, 6, 1, location="WH1")
+    out = handler(Event(value, b"SKU-1", CONFIG.movements_topic, 3, 41, 1_000, {}), ctx)
+    emitted = [(item.topic, item.key) for item in out if isinstance(item, Emit)]
+    assert emitted == [
+        (CONFIG.levels_topic, str(stock_key("SKU-1", "WH1"))),
+        (CONFIG.channel_topic, str(channel_stock_key("SKU-1", "web"))),
+    ]
+    [channel] = [item.value for item in out if isinstance(item, Emit) and item.topic == CONFIG.channel_topic]
+    assert channel.available == 5
+    [entry] = [item.value for item in out if isinstance(item, StatePut) and item.store == SKUS]
+    assert entry["p"] == 3
+    assert entry["l"]["WH1"]["src"] == [CONFIG.movements_topic, 3, 41]
 
 
 @pytest.fixture

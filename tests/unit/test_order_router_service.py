@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas.fulfillment.models import FulfillmentChange
+from schemas.ids import stock_key
 from schemas.inventory.models import ReservationKind
 from schemas.orders.models import FinancialStatus, OrderChange, RoutingStatus
 from tests.order_router_support import RouterBus, level, line, order_event
@@ -230,3 +231,22 @@ def test_metrics_count_first_decisions_splits_and_backorders() -> None:
     assert registry.get_sample_value("order_router_orders_split_total") == 1
     assert registry.get_sample_value("order_router_backordered_units_total") == 1
     assert registry.get_sample_value("order_router_placed_to_routed_seconds_count") == 1
+
+
+def test_every_reservation_also_goes_out_keyed_by_sku() -> None:
+    """The projector reads the second copy (its inputs are keyed by SKU); the first keeps its key."""
+    bus = RouterBus()
+    bus.stock("A", "WH-A", 3)
+    bus.stock("A", "WH-B", 5)
+    bus.send_order(order_event("1", [line("1", "A", 6)]))
+    bus.send_order(order_event("1", [line("1", "A", 1)], change=OrderChange.UPDATED, at_s=10))
+    by_position = bus.reservations()
+    by_sku = bus.decoded(bus.settings.reservations_by_sku_topic)
+    assert {r.kind for r in by_sku} == {ReservationKind.RESERVE, ReservationKind.RELEASE}
+    assert by_sku == by_position
+    assert [key for key, _ in bus.raw(bus.settings.reservations_by_sku_topic)] == [
+        r.sku.encode() for r in by_sku
+    ]
+    assert [key for key, _ in bus.raw(bus.settings.reservations_topic)] == [
+        str(stock_key(r.sku, r.location)).encode() for r in by_position
+    ]

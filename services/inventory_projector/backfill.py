@@ -1,0 +1,144 @@
+"""``esb backfill inventory-projector``: copy the ``.v1`` inputs into the SKU-keyed ``.v2`` topics.
+
+A one-off step of moving the projector to the ``.v2`` inputs (its README's runbook), run with the
+translator and the order router stopped, before they are deployed writing both topics. Per source
+partition, from the earliest offset to the end, in offset order (``read_committed``): each record's
+value, headers and timestamp go to the target unchanged, keyed by the SKU of the value, through an
+idempotent producer with the runtime's partitioner. One stock position lives in one ``.v1``
+partition, so its events keep their order in ``.v2``. A record whose value does not decode keeps
+its key (the projector dead-letters it, as it would have on ``.v1``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import typer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+
+from bus.clients import producer_config
+from bus.config import BusSettings
+from bus.serde import AvroCodec, BoundCodec, registry_client
+from schemas.inventory.models import ReservationEvent, StockMovementEvent
+from schemas.loader import schema_text
+from services.inventory_projector.settings import ProjectorSettings
+
+__all__ = ["BackfillError", "Copied", "backfill", "command"]
+
+
+class BackfillError(Exception):
+    """The copy could not finish; the target holds a prefix of some source partitions."""
+
+
+Copied = dict[str, int]  # per source topic: records copied keyed by SKU, and under "<topic> undecodable"
+
+
+def _partitions(consumer: Consumer, topic: str) -> int:
+    found = consumer.list_topics(topic, timeout=30).topics.get(topic)
+    if found is None or found.error is not None or not found.partitions:
+        raise BackfillError(f"topic {topic} does not exist")
+    return len(found.partitions)
+
+
+def _copy(
+    consumer: Consumer, producer: Producer, codec: BoundCodec, source: str, target: str, timeout_s: float
+) -> Copied:
+    partitions = _partitions(consumer, source)
+    if partitions != _partitions(consumer, target):
+        raise BackfillError(f"{source} and {target} have different partition counts")
+    consumer.assign([TopicPartition(source, p, OFFSET_BEGINNING) for p in range(partitions)])
+    remaining = set(range(partitions))
+    copied = {source: 0, f"{source} undecodable": 0}
+    deadline = time.monotonic() + timeout_s
+    while remaining:
+        if time.monotonic() > deadline:
+            raise BackfillError(f"{source}: partitions {sorted(remaining)} not read to the end in time")
+        for message in consumer.consume(10_000, timeout=0.5):
+            error = message.error()
+            if error is not None:
+                if error.code() != KafkaError._PARTITION_EOF:
+                    raise BackfillError(f"{source}: {error}")
+                remaining.discard(message.partition())
+                continue
+            value = message.value()
+            if value is None:
+                continue
+            key = message.key()
+            try:
+                key = codec.decode(value, source).sku.encode()
+                copied[source] += 1
+            except Exception:
+                copied[f"{source} undecodable"] += 1
+            _produce(producer, target, key, value, message.headers(), message.timestamp()[1])
+    consumer.unassign()
+    return copied
+
+
+def _produce(producer: Producer, topic: str, key: Any, value: bytes, headers: Any, timestamp: int) -> None:
+    while True:
+        try:
+            producer.produce(topic, value, key=key, headers=headers, timestamp=max(timestamp, 0))
+            producer.poll(0)
+            return
+        except BufferError:
+            producer.poll(0.05)
+
+
+def backfill(bus: BusSettings, pairs: Sequence[tuple[str, str, Any]], timeout_s: float = 3600.0) -> Copied:
+    """Copy each ``(source, target, model)``; returns the counts once every record is acknowledged."""
+    client = bus.kafka.client_config()
+    registry = registry_client(bus.schema_registry)
+    failures: list[str] = []
+
+    def delivered(error: Any, _message: Any) -> None:
+        if error is not None:
+            failures.append(str(error))
+
+    producer = Producer({**producer_config(client), "linger.ms": 20, "on_delivery": delivered})
+    consumer = Consumer(
+        {
+            **client,
+            "group.id": "esb-backfill",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            "isolation.level": "read_committed",
+        }
+    )
+    copied: Copied = {}
+    try:
+        for source, target, model in pairs:
+            codec = AvroCodec(model, schema_text(model.avro_name())).bind(registry, auto_register=False)
+            copied |= _copy(consumer, producer, codec, source, target, timeout_s)
+    finally:
+        consumer.close()
+    if producer.flush(timeout_s) != 0 or failures:
+        raise BackfillError(f"not every record was acknowledged: {failures[:3]}")
+    return copied
+
+
+_MOVEMENTS_V1 = "canonical.stock-movements.v1"
+_RESERVATIONS_V1 = "canonical.reservations.v1"
+
+
+def command(
+    service: str = typer.Argument(..., help="the service whose inputs to back-fill: inventory-projector"),
+    movements_from: str = typer.Option(_MOVEMENTS_V1, help="the movements keyed by stock position"),
+    reservations_from: str = typer.Option(_RESERVATIONS_V1, help="the reservations keyed by stock position"),
+) -> None:
+    """Copy the projector's `.v1` inputs into its SKU-keyed inputs (stop their producers first)."""
+    settings = ProjectorSettings()
+    if service != settings.service_name:
+        raise typer.BadParameter(f"no back-fill for {service!r}; known: {settings.service_name}")
+    pairs = [
+        (movements_from, settings.movements_topic, StockMovementEvent),
+        (reservations_from, settings.reservations_topic, ReservationEvent),
+    ]
+    try:
+        copied = backfill(BusSettings(), pairs)
+    except BackfillError as exc:
+        typer.echo(f"back-fill failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    for source, count in copied.items():
+        typer.echo(f"{source}: {count}")
