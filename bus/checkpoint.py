@@ -28,7 +28,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from bus.errors import TransactionError, TxnAction, kafka_error_of
-from bus.processor import OutRecord, Processed, Record
+from bus.processor import Processed, Record
 from bus.producer import TxnProducer
 from bus.service import Service, StatePut
 from bus.state import StateManager
@@ -85,16 +85,15 @@ class Checkpoint:
             self._producer.begin()
         topic, partition, offset = record.topic, record.partition, record.offset
         if processed.outputs:
-            source = (topic, partition, offset)
-            produce = self._producer.produce
-            for output in processed.outputs:
-                produce(output, source=source)
-        for change in processed.state:
-            store = self._state.get(change.store, partition)
-            if isinstance(change, StatePut):
-                store.put(change.key, change.value)
-            else:
-                store.delete(change.key)
+            self._producer.produce_outputs(processed.outputs, (topic, partition, offset))
+        if processed.state:
+            stores = self._state.opened
+            for change in processed.state:
+                store = stores.get((change.store, partition)) or self._state.get(change.store, partition)
+                if isinstance(change, StatePut):
+                    store.put(change.key, change.value)
+                else:
+                    store.delete(change.key)
         self._offsets[(topic, partition)] = offset + 1
         self._count += 1
 
@@ -108,8 +107,7 @@ class Checkpoint:
                 continue
             topic = self._service.changelog_topic(store.name)
             pending = store.pending_changes()
-            for key, value in pending.items():
-                self._producer.produce(OutRecord(topic, key, value, []), partition=store.partition)
+            self._producer.produce_changelog(topic, store.partition, pending)
             changes.append((store, pending, topic))
         # Step 2: everything acknowledged.
         self._producer.flush()

@@ -156,9 +156,17 @@ class RecordProcessor:
         tallies.records_in.inc()
         # The event's headers, built once: the span also reads the trace context from them.
         headers = dict(record.headers)
-        # With tracing off the span is non-recording but still carries the parent's context, so
-        # logs get its trace id and outputs forward its traceparent/tracestate.
-        with self._tracing.process_span(
+        tracing = self._tracing
+        # With tracing off the record's traceparent is only forwarded (outputs, logs' trace id).
+        forwarding = tracing.start_forwarding(record.headers, headers)
+        if forwarding is not None:
+            try:
+                return self._process(record, tallies, headers)
+            finally:
+                tracing.end_forwarding(forwarding)
+        # Otherwise a span (non-recording with tracing off) carries the parent's context, so logs
+        # get its trace id and outputs forward its traceparent/tracestate.
+        with tracing.process_span(
             record.topic, record.partition, record.offset, record.key, record.headers, headers
         ):
             return self._process(record, tallies, headers)
@@ -192,19 +200,23 @@ class RecordProcessor:
             if outcome_of(exc) is Outcome.CRASH:
                 raise
             return self._dead_letter(record, exc, "deserialize", 1, first_failure)
+        # By position (value, key, topic, partition, offset, timestamp_ms, headers): no keywords
+        # to match per record.
         event = Event(
-            value=value,
-            key=record.key,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            timestamp_ms=record.timestamp_ms,
-            headers=headers,
+            value, record.key, record.topic, record.partition, record.offset, record.timestamp_ms, headers
         )
         event_id = None
         if value is not None:
-            self._observe_end_to_end(record.topic, value, tallies)
-            event_id = self._service.event_id(value)
+            service = self._service
+            try:
+                occurred = service.occurred_at(value)
+            except Exception:  # a broken accessor must not fail the record; it only loses the metric
+                self._log.warning("occurred_at accessor failed", topic=record.topic, exc_info=True)
+            else:
+                if occurred is not None:
+                    lag = (datetime.now(UTC) - occurred).total_seconds()
+                    (tallies.end_to_end or tallies.end_to_end_seconds()).observe(0.0 if lag < 0.0 else lag)
+            event_id = service.event_id(value)
             # Business keys (order id, SKU, golden id) make the trace searchable in Jaeger. With
             # tracing off every span is non-recording: not even looked up.
             if self._tracing.enabled:
@@ -265,10 +277,11 @@ class RecordProcessor:
         outputs: list[OutRecord] = []
         state: list[StatePut | StateDelete] = []
         tracing = self._tracing
+        encoders, out_tallies, stores = self._encoders, self._out_tallies, self._stores
         for item in outgoing:
             if isinstance(item, Emit):
                 topic = item.topic
-                encoder = self._encoders.get(topic)
+                encoder = encoders.get(topic)
                 if encoder is None:
                     raise DeadLetterError(f"emit to undeclared output topic {topic!r}")
                 # A None value is a tombstone: compacted topics delete the key (erasure, retraction).
@@ -281,9 +294,9 @@ class RecordProcessor:
                 else:  # no span to open: only the incoming trace context to forward (send_span's)
                     tracing.forward(headers)
                     outputs.append(OutRecord(topic, key, value, headers))
-                (self._out_tallies.get(topic) or self._out_tally(topic)).inc()
+                (out_tallies.get(topic) or self._out_tally(topic)).inc()
             elif isinstance(item, _STATE_CHANGES):
-                if item.store not in self._stores:
+                if item.store not in stores:
                     kind = "read-only global table" if item.store in self._readable else "undeclared store"
                     raise DeadLetterError(f"write to {kind} {item.store!r}")
                 state.append(item)
@@ -327,16 +340,6 @@ class RecordProcessor:
         )
         letter = OutRecord(self._service.dlq_topic, record.key, record.value, headers)
         return Processed([letter], [], dead_letter=letter)
-
-    def _observe_end_to_end(self, topic: str, value: Any, tallies: _InputTallies) -> None:
-        try:
-            occurred = self._service.occurred_at(value)
-        except Exception:  # a broken accessor must not fail the record; it only loses the metric
-            self._log.warning("occurred_at accessor failed", topic=topic, exc_info=True)
-            return
-        if occurred is not None:
-            lag = (datetime.now(UTC) - occurred).total_seconds()
-            (tallies.end_to_end or tallies.end_to_end_seconds()).observe(max(lag, 0.0))
 
 
 class _InputTallies:

@@ -84,31 +84,62 @@ class TxnProducer:
     def produce(self, record: OutRecord, partition: int | None = None, source: Source | None = None) -> None:
         """Produce ``record``; ``source`` is the input it came from, so that a record the broker
         refuses for good can be traced back to that input (:attr:`rejected`)."""
-        producer = self.client
-        # Arguments by position: confluent-kafka parses keywords on every call (a produce with a
-        # callback 0.64 µs by position, 0.86 by keyword, 0.98 through a kwargs dict). By position
-        # they are (topic, value, key, partition, callback, on_delivery, timestamp, headers):
-        # partition -1 lets the partitioner choose, a None callback means the config's
-        # on_delivery, timestamp 0 the current time - the defaults when they are left out.
-        partition = -1 if partition is None else partition
         on_delivery = None if source is None else partial(self._on_source_delivery, source)
-        headers: Any = record.headers  # the stub types the list's values as str | bytes | None
-        while True:
-            try:
-                if headers:  # an empty list still makes librdkafka build a headers object (~0.35 µs)
-                    producer.produce(
-                        record.topic, record.value, record.key, partition, on_delivery, None, 0, headers
-                    )
-                else:
-                    producer.produce(record.topic, record.value, record.key, partition, on_delivery)
-                return
-            except BufferError:
-                producer.poll(0.05)  # the local queue is full: serve deliveries, then try again
-            except KafkaException as exc:
-                error = kafka_error_of(exc)
-                rejected = {source: error} if source is not None and rejects_record(error) else {}
-                action = TxnAction.ABORT if rejected else txn_action(error)
-                raise TransactionError(action, "produce", error, rejected) from exc
+        self._produce((record,), -1 if partition is None else partition, on_delivery, source)
+
+    def produce_outputs(self, records: Sequence[OutRecord], source: Source) -> None:
+        """Produce the outputs of one input (``source``): :meth:`produce` for each, with one
+        delivery callback for all of them instead of one per record."""
+        self._produce(records, -1, partial(self._on_source_delivery, source), source)
+
+    def produce_changelog(self, topic: str, partition: int, changes: Mapping[bytes, bytes | None]) -> None:
+        """Produce ``changes`` (key -> value, None a tombstone) to ``topic``'s ``partition``, no
+        headers: :meth:`produce` of each as an :class:`OutRecord`, without building one."""
+        producer = self.client
+        produce = producer.produce
+        for key, value in changes.items():
+            while True:
+                try:
+                    # (topic, value, key, partition): the config's on_delivery reports the offset.
+                    produce(topic, value, key, partition)
+                    break
+                except BufferError:
+                    producer.poll(0.05)  # the local queue is full: serve deliveries, then try again
+                except KafkaException as exc:
+                    raise self._refused(exc, None) from exc
+
+    def _produce(
+        self, records: Sequence[OutRecord], partition: int, on_delivery: Any, source: Source | None
+    ) -> None:
+        producer = self.client
+        produce = producer.produce
+        for record in records:
+            # Arguments by position: confluent-kafka parses keywords on every call (a produce with
+            # a callback 0.64 µs by position, 0.86 by keyword, 0.98 through a kwargs dict). By
+            # position they are (topic, value, key, partition, callback, on_delivery, timestamp,
+            # headers): partition -1 lets the partitioner choose, a None callback means the
+            # config's on_delivery, timestamp 0 the current time - the defaults when left out.
+            headers: Any = record.headers  # the stub types the list's values as str | bytes | None
+            while True:
+                try:
+                    if headers:  # an empty list still makes librdkafka build a headers object (~0.35 µs)
+                        produce(
+                            record.topic, record.value, record.key, partition, on_delivery, None, 0, headers
+                        )
+                    else:
+                        produce(record.topic, record.value, record.key, partition, on_delivery)
+                    break
+                except BufferError:
+                    producer.poll(0.05)  # the local queue is full: serve deliveries, then try again
+                except KafkaException as exc:
+                    raise self._refused(exc, source) from exc
+
+    @staticmethod
+    def _refused(exc: KafkaException, source: Source | None) -> TransactionError:
+        error = kafka_error_of(exc)
+        rejected = {source: error} if source is not None and rejects_record(error) else {}
+        action = TxnAction.ABORT if rejected else txn_action(error)
+        return TransactionError(action, "produce", error, rejected)
 
     def poll(self) -> None:
         self.client.poll(0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, MutableSequence, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from opentelemetry import trace
@@ -173,6 +173,21 @@ class Tracing:
         return self._tracer.start_as_current_span(
             f"process {topic}", context=parent, kind=SpanKind.CONSUMER, attributes=attributes
         )
+
+    def start_forwarding(
+        self, headers: Sequence[tuple[str, bytes]], by_name: Mapping[str, bytes | None] | None = None
+    ) -> Token[bytes | None] | None:
+        """With tracing off and a trace context forwarded as it is (the common case): what entering
+        :meth:`process_span` does, without a context manager object and its two calls per record;
+        end it with :meth:`end_forwarding`. None: use :meth:`process_span`."""
+        if self.enabled:
+            return None
+        forward = _forwardable(headers, by_name)
+        return None if forward is None else _FORWARD.set(forward)
+
+    @staticmethod
+    def end_forwarding(token: Token[bytes | None]) -> None:
+        _FORWARD.reset(token)
 
     def send_span(self, topic: str, headers: Headers) -> AbstractContextManager[None]:
         """A ``send`` span whose context is written into ``headers`` (W3C traceparent).

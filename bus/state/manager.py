@@ -52,6 +52,12 @@ class StateManager:
         except KeyError:
             raise KeyError(f"store {store!r} partition {partition} is not assigned here") from None
 
+    @property
+    def opened(self) -> Mapping[tuple[str, int], StorePartition]:
+        """The open store partitions by (store, partition), live: the processing loop's lookup
+        per state change, one dict read instead of a call of :meth:`get`."""
+        return self._open
+
     def partitions(self) -> Iterator[StorePartition]:
         return iter(list(self._open.values()))
 

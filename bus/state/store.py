@@ -16,6 +16,7 @@ import struct
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, Final
 
 from bus.state.backends import KVBackend
@@ -40,13 +41,60 @@ def encode_value(value: Any, expires_at_ms: int | None) -> bytes:
     return _EXPIRING + _EXPIRY.pack(expires_at_ms) + body
 
 
+def _value_encoder(expires_at_ms: int | None) -> Callable[[Any], bytes]:
+    """``encode_value`` with this expiry, for a run of values from one thread (a checkpoint).
+
+    ``_ENCODER.encode`` builds the C encoder (and its circular-reference markers) for every value;
+    this builds it once: the same encoder, so the same bytes, ~0.6 µs less per value. Its markers
+    are its own, so a failed value (which leaves markers behind) fails only this run."""
+    if c_make_encoder is None:  # an interpreter without the json C module
+        return lambda value: encode_value(value, expires_at_ms)
+    encoder = _ENCODER
+    chunks = c_make_encoder(
+        {},
+        encoder.default,
+        encode_basestring_ascii,
+        encoder.indent,
+        encoder.key_separator,
+        encoder.item_separator,
+        encoder.sort_keys,
+        encoder.skipkeys,
+        encoder.allow_nan,
+    )
+    prefix = _PLAIN if expires_at_ms is None else _EXPIRING + _EXPIRY.pack(expires_at_ms)
+    join = "".join
+
+    def encode(value: Any) -> bytes:
+        if isinstance(value, str):  # as JSONEncoder.encode: a string is not a run of chunks
+            return prefix + encode_basestring_ascii(value).encode()
+        return prefix + join(chunks(value, 0)).encode()
+
+    return encode
+
+
+# json.loads without its per-call Python layers (decode -> raw_decode -> the C scanner).
+_SCAN: Final = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text)``: the same value; any text the scanner does not read whole (leading
+    whitespace, extra data, malformed) goes to json.loads, which decides (or raises) as before."""
+    try:
+        value, end = _SCAN(text, 0)
+    except StopIteration:
+        return json.loads(text)
+    if end != len(text):
+        return json.loads(text)
+    return value
+
+
 def decode_value(raw: bytes) -> tuple[Any, int | None]:
     """The value and its expiry (epoch ms) or None."""
     # The JSON is encode_value's (ASCII): decoded as UTF-8 directly, not sniffed by json.loads.
     if raw[:1] == _EXPIRING:
         (expires_at,) = _EXPIRY.unpack_from(raw, 1)
-        return json.loads(raw[1 + _EXPIRY.size :].decode()), int(expires_at)
-    return json.loads(raw[1:].decode()), None
+        return _loads(raw[1 + _EXPIRY.size :].decode()), int(expires_at)
+    return _loads(raw[1:].decode()), None
 
 
 def _wall_ms() -> int:
@@ -110,10 +158,10 @@ class StorePartition:
 
     def pending_changes(self) -> dict[bytes, bytes | None]:
         """The overlay as changelog key/value bytes (None is a tombstone); last write per key wins."""
-        expires_at = None if self._ttl_ms is None else self._clock_ms() + self._ttl_ms
+        encode = _value_encoder(None if self._ttl_ms is None else self._clock_ms() + self._ttl_ms)
+        deleted = _DELETED
         return {
-            key.encode(): None if value is _DELETED else encode_value(value, expires_at)
-            for key, value in self._overlay.items()
+            key.encode(): None if value is deleted else encode(value) for key, value in self._overlay.items()
         }
 
     def commit_to_disk(self, changes: Mapping[bytes, bytes | None], changelog_offset: int | None) -> None:

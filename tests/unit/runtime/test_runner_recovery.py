@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +150,14 @@ class FakeProducer:
         if record.topic == "out" and record.value in self.refuse and source is not None:
             self._refused[source] = KafkaError(KafkaError.MSG_SIZE_TOO_LARGE)
         self._pending.append(record)
+
+    def produce_outputs(self, records: Sequence[OutRecord], source: tuple[str, int, int]) -> None:
+        for record in records:
+            self.produce(record, source=source)
+
+    def produce_changelog(self, topic: str, partition: int, changes: Mapping[bytes, bytes | None]) -> None:
+        for key, value in changes.items():
+            self.produce(OutRecord(topic, key, value, []), partition=partition)
 
     def flush(self) -> None:
         if self._refused:

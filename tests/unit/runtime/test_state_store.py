@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bus.config import StateBackend
 from bus.state.backends import open_backend
-from bus.state.store import StorePartition, decode_value, encode_value
+from bus.state.store import StorePartition, _value_encoder, decode_value, encode_value
 from bus.testing import MemoryBackend
 
 pytestmark = pytest.mark.unit
@@ -96,3 +98,79 @@ def test_rocksdb_reads_a_store_written_without_bloom_filters(tmp_path: Path) -> 
     backend.write({b"new": b"3"}, 5)
     assert [backend.get(key) for key in (b"old", b"recent", b"new", b"missing")] == [b"1", b"2", b"3", None]
     backend.close()
+
+
+VALUES: list[Any] = [
+    None,
+    True,
+    0,
+    -(10**30),
+    1.5,
+    1e16,
+    1e-7,
+    float("nan"),
+    float("-inf"),
+    "",
+    'é☃\x00"\\',
+    [],
+    {},
+    {"a": [1, {"b": None, "c": (1, 2)}], "é": "ü"},
+    {7: "int key", 2.5: "float key", None: 0, True: 1},
+    Decimal("1.10"),  # not JSON: default=str
+    {"at": datetime(2026, 1, 1, tzinfo=UTC), "amount": Decimal("3")},
+]
+
+
+@pytest.mark.parametrize("expires_at", [None, 1_767_225_600_000])
+def test_a_checkpoints_value_encoder_writes_encode_values_bytes(expires_at: int | None) -> None:
+    encode = _value_encoder(expires_at)
+    circular: list[Any] = []
+    circular.append(circular)
+    for value in VALUES:
+        assert encode(value) == encode_value(value, expires_at), value
+    with pytest.raises(ValueError, match="Circular reference"):
+        encode(circular)
+    with pytest.raises(ValueError, match="Circular reference"):
+        encode_value(circular, expires_at)
+
+
+def test_pending_changes_are_encode_values_bytes_with_one_expiry_per_checkpoint() -> None:
+    store = StorePartition("seen", 0, MemoryBackend(), ttl=timedelta(seconds=10), clock_ms=lambda: 1_000_000)
+    for index, value in enumerate(VALUES[:-2]):
+        store.put(f"k{index}", value)
+    store.delete("k3")
+    expected: dict[bytes, bytes | None] = {
+        f"k{index}".encode(): encode_value(value, 1_010_000) for index, value in enumerate(VALUES[:-2])
+    }
+    expected[b"k3"] = None
+    assert store.pending_changes() == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"1",
+        b'{"a":[1,2.5,null,true,"\\u00e9"]}',
+        b'"text"',
+        b" 1",
+        b"1 ",
+        b"1 2",
+        b"",
+        b"{",
+        b"\xef\xbb\xbf1",
+        b"NaN",
+    ],
+)
+def test_values_decode_as_json_loads_reads_them(body: bytes) -> None:
+    import json
+
+    text = body.decode()
+    try:
+        expected: Any = json.loads(text)
+    except ValueError as exc:
+        expected = (type(exc), str(exc))
+    try:
+        got: Any = decode_value(b"\x00" + body)[0]
+    except ValueError as exc:
+        got = (type(exc), str(exc))
+    assert repr(got) == repr(expected)  # repr: NaN equals NaN

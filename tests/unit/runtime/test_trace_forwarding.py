@@ -78,3 +78,34 @@ CANONICAL = f"00-{TRACE}-00f067aa0ba902b7-01".encode()
 )
 def test_the_header_dict_decides_what_the_header_list_decides(incoming: Headers) -> None:
     assert _forwardable(incoming, dict(incoming)) == _forwardable(incoming)
+
+
+@pytest.mark.parametrize("by_name", [False, True], ids=["headers", "headers-and-dict"])
+@pytest.mark.parametrize("incoming", INCOMING)
+def test_forwarding_without_a_span_object_is_what_the_process_span_forwards(
+    incoming: Headers, by_name: bool
+) -> None:
+    tracing = Tracing(None, group="g")
+    by_span: Headers = [("content-type", b"application/json")]
+    with tracing.process_span("t", 0, 7, b"k", incoming, dict(incoming) if by_name else None):
+        span_trace_id = Tracing.current_trace_id()
+        tracing.forward(by_span)
+    token = tracing.start_forwarding(incoming, dict(incoming) if by_name else None)
+    if token is None:  # the processor then opens the process span: OpenTelemetry's parsing decides
+        assert _forwardable(incoming) is None
+        return
+    forwarded: Headers = [("content-type", b"application/json")]
+    try:
+        trace_id = Tracing.current_trace_id()
+        tracing.forward(forwarded)
+    finally:
+        tracing.end_forwarding(token)
+    assert (forwarded, trace_id) == (by_span, span_trace_id)
+    assert Tracing.current_trace_id() is None  # nothing leaks past the record
+
+
+def test_with_tracing_on_there_is_always_a_span() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+
+    tracing = Tracing(TracerProvider(), group="g")
+    assert tracing.start_forwarding(INCOMING[0], dict(INCOMING[0])) is None
