@@ -22,10 +22,25 @@ reader returns (dicts, ``Decimal`` of the schema's scale, UTC ``datetime``, ``UU
 record read with its writer schema; on malformed bytes it raises and the caller asks fastavro.
 A schema using what this module does not compile (other unions, ``fixed``, other logical types)
 raises :class:`UnsupportedSchemaError` at bind time and stays on fastavro entirely.
+
+The same codec also exists in Rust: ``esb_native.AvroSchemaCodec`` (``native/``) plans the
+schema once and writes and reads with exactly these rules, 4 to 8 times faster (a
+``StockMovementEvent`` read in ~0.9 µs instead of ~6, an ``InventoryLevel`` written in ~0.55 µs
+instead of ~4). :func:`compile_encoder` and :func:`compile_decoder` return it whenever
+``esb_native`` is importable, has it and covers the schema (it reads every union, and writes the
+``["null", X]`` ones); otherwise the Python source generated here. The generated Python stays the
+definition: ``tests/unit/runtime/test_avro_native.py`` checks the native codec against it value for
+value and byte for byte, errors included: it raises wherever the Python code does (and also on
+records nested deeper than 200 and on a non-``str`` with an ``encode()`` method for a string, both
+then left to fastavro); on a refusal it leaves the output buffer as it was.
+``ESB_NATIVE_AVRO=off`` in the environment (read when a codec is compiled, i.e. at bind time)
+keeps the generated Python.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 import struct
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -400,10 +415,32 @@ def _fields_of(value: Any) -> dict[str, Any]:
     return fields
 
 
-def compile_encoder(schema: Any, named: dict[str, Any]) -> Encoder:
-    """The encoder of a fastavro-parsed record ``schema`` (``named``: its ``__named_schemas``)."""
+def _native_codec(schema: Any, named: dict[str, Any]) -> Any | None:
+    """The ``esb_native`` codec of the schema, or None: switched off, not built (or an older
+    build without the codec), or a schema its plan does not cover."""
+    if os.environ.get("ESB_NATIVE_AVRO", "").strip().lower() == "off":
+        return None
+    try:
+        codec_type = getattr(importlib.import_module("esb_native"), "AvroSchemaCodec", None)
+    except ImportError:
+        return None
+    if codec_type is None:
+        return None
+    try:
+        return codec_type(schema, named, _models, _fields_of)
+    except Exception:  # a schema outside its plan (ValueError) or any other failure: generated Python
+        return None
+
+
+def compile_encoder(schema: Any, named: dict[str, Any], *, native: bool = True) -> Encoder:
+    """The encoder of a fastavro-parsed record ``schema`` (``named``: its ``__named_schemas``):
+    the native one when available (``native=False``: the generated Python one)."""
     if not isinstance(schema, dict) or schema.get("type") != "record":
         raise UnsupportedSchemaError("only a record schema is compiled")
+    codec = _native_codec(schema, named) if native else None
+    if codec is not None and codec.writes:
+        native_encoder: Encoder = codec.encode
+        return native_encoder
     compiler = _Compiler(named)
     entry = compiler.record(schema)
     namespace: dict[str, Any] = {
@@ -609,10 +646,15 @@ class _ReaderCompiler:
         raise UnsupportedSchemaError(f"logical type {logical} on {kind}")
 
 
-def compile_decoder(schema: Any, named: dict[str, Any]) -> Decoder:
-    """The decoder of a fastavro-parsed record ``schema`` read with itself as the reader schema."""
+def compile_decoder(schema: Any, named: dict[str, Any], *, native: bool = True) -> Decoder:
+    """The decoder of a fastavro-parsed record ``schema`` read with itself as the reader schema:
+    the native one when available (``native=False``: the generated Python one)."""
     if not isinstance(schema, dict) or schema.get("type") != "record":
         raise UnsupportedSchemaError("only a record schema is compiled")
+    codec = _native_codec(schema, named) if native else None
+    if codec is not None:
+        native_decoder: Decoder = codec.decode
+        return native_decoder
     compiler = _ReaderCompiler(named)
     entry = compiler.record(schema)
     namespace: dict[str, Any] = {

@@ -1,4 +1,5 @@
-//! `esb_native`: the translator's compiled fast path for Shopify order webhooks.
+//! `esb_native`: the translator's compiled fast path for Shopify order webhooks, and the bus's
+//! schema-driven Avro codec (`codec::AvroSchemaCodec`, see README.md).
 //!
 //! `shopify_orders(body, system, account)` returns, per order, the canonical order id, the native
 //! id, the four instants (microseconds since the epoch, UTC) and the Avro body of the canonical
@@ -7,11 +8,16 @@
 //! adapter then handles (rejections included). It never raises and never lets a panic out.
 
 mod avro;
+mod codec;
+mod decode;
+mod encode;
 mod ids;
 mod instant;
 mod json;
 mod money;
 mod order;
+mod plan;
+mod pyrefs;
 mod text;
 mod wire;
 
@@ -54,5 +60,6 @@ fn shopify_orders<'py>(
 
 #[pymodule]
 fn esb_native(module: &Bound<'_, PyModule>) -> PyResult<()> {
-    module.add_function(wrap_pyfunction!(shopify_orders, module)?)
+    module.add_function(wrap_pyfunction!(shopify_orders, module)?)?;
+    module.add_class::<codec::AvroSchemaCodec>()
 }

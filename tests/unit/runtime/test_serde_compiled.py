@@ -1,4 +1,5 @@
-"""The compiled Avro encoder and decoder (bus.avro_fast) against fastavro, the reference.
+"""The compiled Avro encoder and decoder (bus.avro_fast) against fastavro, the reference: the
+native codec (esb_native) and the generated Python one, each.
 
 Generated canonical events of every schema: the compiled bytes are fastavro's, the compiled read
 is fastavro's read (same Decimal exponents, same time zones), and the codec round-trips the model.
@@ -7,6 +8,7 @@ Values the compiled code does not handle go to fastavro, so the codec still writ
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import uuid
@@ -38,6 +40,18 @@ from tests.canonical_strategies import model_strategy
 pytestmark = pytest.mark.unit
 
 _SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_NATIVE = hasattr(importlib.import_module("esb_native"), "AvroSchemaCodec")
+
+
+@pytest.fixture(autouse=True, params=["native", "python"])
+def _implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test with the native codec (esb_native) and with the generated Python one."""
+    if request.param == "python":
+        monkeypatch.setenv("ESB_NATIVE_AVRO", "off")
+    elif not _NATIVE:
+        pytest.skip("esb_native built without the schema codec")
+    else:
+        monkeypatch.delenv("ESB_NATIVE_AVRO", raising=False)
 
 
 def _registry() -> SchemaRegistryClient:
