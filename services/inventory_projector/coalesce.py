@@ -12,14 +12,14 @@ the runtime timer it needs).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 __all__ = ["Slot", "flush", "offer"]
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
+class Slot(msgspec.Struct, frozen=True):
     sent: int
     sent_at_ms: int
     pending: int | None = None

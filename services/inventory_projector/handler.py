@@ -11,10 +11,11 @@ runtime serves (:mod:`.queries`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
+
+from msgspec.structs import replace
 
 from bus.errors import DeadLetterError
 from bus.serde import AvroCodec
