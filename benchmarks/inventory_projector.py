@@ -12,6 +12,9 @@ Needs KAFKA_BOOTSTRAP_SERVERS and SCHEMA_REGISTRY_URL (defaults: the test stack'
   the projector runs as its own process; movements/s and movements per CPU-second of that process
   are measured between the first and the last sample of the group's committed offsets (the
   channel values are computed in the same handler call: nothing is left to process after).
+- baseline: first, in the same run, the bare consume -> produce loop (``benchmarks/raw_loop.py``)
+  over the same movements, measured the same way; the projector's CPU figure is also printed as a
+  ratio of it (``--no-baseline`` skips it).
 - latency: afterwards, a paced feed (``--rate`` movements/s for ``--latency-seconds``) while the
   projector is caught up; latency = a read_committed reader's receive time of the level minus the
   send time of the movement that caused it (``causation_id``), so it includes the EOS commit wait.
@@ -81,6 +84,7 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=int, default=10)
     parser.add_argument("--soak", action="store_true", help="kill -9 during the run and verify instead")
     parser.add_argument("--kills", type=int, default=5)
+    parser.add_argument("--no-baseline", action="store_true", help="skip the raw consume -> produce loop")
     parser.add_argument("--in-process", action="store_true", help="no broker: the record path only")
     parser.add_argument("--profile", action="store_true", help="with --in-process: cProfile top functions")
     parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"))
@@ -93,7 +97,7 @@ def main() -> None:
         return
     admin = AdminClient({"bootstrap.servers": args.bootstrap})
     run = uuid.uuid4().hex[:6]
-    names = ["movements", "reservations", "levels", "channels", "alerts"]
+    names = ["movements", "reservations", "levels", "channels", "alerts", "raw"]
     topics = {name: f"bench.ip.{name}.{run}" for name in names}
     for future in admin.create_topics(
         [NewTopic(t, num_partitions=args.partitions, replication_factor=-1) for t in topics.values()]
@@ -125,13 +129,14 @@ def main() -> None:
     print(
         f"filled {topics['movements']} with {args.movements} movements in {time.monotonic() - started:.1f}s"
     )
+    raw = None if args.soak or args.no_baseline else _raw_baseline(args, topics)
     command = [sys.executable, "-m", "services.inventory_projector"]
     processes = [subprocess.Popen(command, env=env, cwd=ROOT)]
     try:
         if args.soak:
             _soak(args, processes, command, env, service, topics)
         else:
-            _measure(args, processes[0], service, topics, feed)
+            _measure(args, processes[0], service, topics, feed, raw)
     finally:
         for process in processes:
             if process.poll() is None:
@@ -146,21 +151,59 @@ def _stores() -> list[str]:
     return ["positions", "movement-ids", "reservations", "skus"]
 
 
-def _measure(
-    args: argparse.Namespace, process: Any, service: str, topics: dict[str, str], feed: MovementFeed
-) -> None:
+def _window(
+    args: argparse.Namespace, process: Any, group: str, topic: str, interval: float = 0.25
+) -> tuple[int, float, float]:
+    """(records, wall seconds, CPU seconds of ``process``) between the first and the last sample of
+    ``group``'s committed offsets on ``topic``, sampled until it has committed every movement."""
     samples: list[tuple[float, float, int]] = []
     while True:
-        done = committed(args.bootstrap, service, topics["movements"], args.partitions)
+        done = committed(args.bootstrap, group, topic, args.partitions)
         samples.append((time.monotonic(), cpu_seconds(process.pid), done))
         if done >= args.movements:
             break
         if process.poll() is not None:
-            raise RuntimeError(f"the projector exited with {process.returncode}")
-        time.sleep(0.25)
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        time.sleep(interval)
     first = next(s for s in samples if s[2] > 0)
     last = samples[-1]
-    records, seconds, cpu = last[2] - first[2], last[0] - first[0], last[1] - first[1]
+    return last[2] - first[2], last[0] - first[0], last[1] - first[1]
+
+
+def _raw_baseline(args: argparse.Namespace, topics: dict[str, str]) -> tuple[float, float]:
+    """The machine's bare consume -> produce loop (``benchmarks/raw_loop.py``: no decoding, no state,
+    no transactions) over the same movements: (records/s, records per CPU-second)."""
+    group = f"bench-raw-{uuid.uuid4().hex[:6]}"
+    env = dict(
+        os.environ,
+        KAFKA_BOOTSTRAP_SERVERS=args.bootstrap,
+        RAW_INPUT_TOPIC=topics["movements"],
+        RAW_OUTPUT_TOPIC=topics["raw"],
+        RAW_GROUP=group,
+    )
+    process = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "raw_loop.py")], env=env, cwd=ROOT)
+    try:
+        # The loop is fast (a fraction of a second for the feed): sampled more often.
+        records, seconds, cpu = _window(args, process, group, topics["movements"], interval=0.02)
+    finally:
+        process.terminate()
+        process.wait(60)
+    print(
+        f"raw loop: {records} records in {seconds:.2f}s wall, {cpu:.2f}s CPU: "
+        f"{records / seconds:.0f} records/s, {records / cpu:.0f} records per CPU-second"
+    )
+    return records / seconds, records / cpu
+
+
+def _measure(
+    args: argparse.Namespace,
+    process: Any,
+    service: str,
+    topics: dict[str, str],
+    feed: MovementFeed,
+    raw: tuple[float, float] | None,
+) -> None:
+    records, seconds, cpu = _window(args, process, service, topics["movements"])
     received: dict[str, float] = {}
     stop = threading.Event()
     reader = threading.Thread(target=_reader, args=(args, topics["levels"], received, stop))
@@ -177,6 +220,10 @@ def _measure(
     # Counts absorbed by a newer count and no-op deltas change no level: those send no sample.
     print(f"\nmovements {records} in {seconds:.1f}s wall, {cpu:.1f}s CPU of the projector process")
     print(f"throughput: {records / seconds:.0f} movements/s, {records / cpu:.0f} movements per CPU-second")
+    if raw is not None:
+        # Per CPU-second only: the loop's wall rate is paced by its commits (every 10,000 records or
+        # second), which the committed-offset samples see in steps.
+        print(f"against the raw loop: {records / cpu / raw[1]:.3f} of its records per CPU-second")
     print(
         f"latency movement -> committed level ({len(latencies)} samples at {args.rate}/s): "
         f"p50 {statistics.median(latencies):.1f} ms, p99 {latencies[int(len(latencies) * 0.99) - 1]:.1f} ms"
