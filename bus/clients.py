@@ -14,17 +14,36 @@
   configured differently; pinning it makes co-partitioning a property of the runtime. The
   startup check (:func:`bus.admin.input_partitions`) refuses inputs with different partition
   counts for a stateful service.
+- ``group.instance.id`` (static membership) is the replica's member name and a digest of the topics
+  it subscribes to (:func:`static_member`): see there why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-__all__ = ["ASSIGNMENT_STRATEGY", "PARTITIONER", "consumer_config", "producer_config"]
+__all__ = ["ASSIGNMENT_STRATEGY", "PARTITIONER", "consumer_config", "producer_config", "static_member"]
 
 PARTITIONER: Final = "murmur2_random"
 ASSIGNMENT_STRATEGY: Final = "range"
+
+
+def static_member(member: str, topics: Iterable[str]) -> str:
+    """The consumer's ``group.instance.id``: ``member`` (the replica) and a digest of its subscription.
+
+    Under the classic group protocol a static member that rejoins a stable group under a new member
+    id (a restarted process) is handed its previous assignment without a rebalance, even when it now
+    subscribes to other topics (KAFKA-12759): the Java consumer notices the foreign partitions and
+    rejoins, librdkafka consumes them. A replica whose inputs changed (a new topic version) would
+    then read the old topics, and never the new ones, until the group stayed empty for
+    ``session.timeout.ms``. With the subscription in the id it joins as a new member, the group
+    rebalances, and the old member's partitions move once its session times out. An unchanged
+    subscription keeps the id, so restarts keep their partitions without a rebalance.
+    """
+    digest = hashlib.sha256("\n".join(sorted(set(topics))).encode()).hexdigest()[:8]
+    return f"{member}.{digest}"
 
 
 def consumer_config(

@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace import SpanProcessor
 
 from bus.admin import ensure_runtime_topics
 from bus.checkpoint import Checkpoint
-from bus.clients import consumer_config, producer_config
+from bus.clients import consumer_config, producer_config, static_member
 from bus.config import BusSettings, ProcessingGuarantee
 from bus.observability.health import Health, HealthServer
 from bus.observability.logging import get_logger
@@ -98,7 +98,7 @@ def build_runtime(
             client,
             client_id=client_id,
             group=group,
-            member=member,
+            member=static_member(member, [spec.topic for spec in service.inputs]),
             session_timeout_ms=rt.session_timeout_ms,
             max_poll_interval_ms=rt.max_poll_interval_ms,
         )

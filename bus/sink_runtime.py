@@ -8,7 +8,7 @@ import threading
 from confluent_kafka import Consumer, Producer
 
 from bus.admin import ensure_dlq_topic
-from bus.clients import consumer_config, producer_config
+from bus.clients import consumer_config, producer_config, static_member
 from bus.config import BusSettings
 from bus.observability.health import Health, HealthServer
 from bus.observability.logging import get_logger
@@ -32,7 +32,7 @@ def build_sink_runner(service: SinkService, settings: BusSettings) -> tuple[Sink
             client,
             client_id=client_id,
             group=rt.group_of(service.name),
-            member=member,
+            member=static_member(member, service.inputs),
             session_timeout_ms=rt.session_timeout_ms,
             max_poll_interval_ms=rt.max_poll_interval_ms,
         )
