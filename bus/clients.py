@@ -40,7 +40,8 @@ def static_member(member: str, topics: Iterable[str]) -> str:
     then read the old topics, and never the new ones, until the group stayed empty for
     ``session.timeout.ms``. With the subscription in the id it joins as a new member, the group
     rebalances, and the old member's partitions move once its session times out. An unchanged
-    subscription keeps the id, so restarts keep their partitions without a rebalance.
+    subscription keeps the id, so restarts keep their partitions without a rebalance (the first
+    start of a version that changes the id's form waits out the old members' sessions once).
     """
     digest = hashlib.sha256("\n".join(sorted(set(topics))).encode()).hexdigest()[:8]
     return f"{member}.{digest}"

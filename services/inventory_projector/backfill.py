@@ -5,8 +5,11 @@ translator and the order router stopped, before they are deployed writing both t
 partition, from the earliest offset to the end, in offset order (``read_committed``): each record's
 value, headers and timestamp go to the target unchanged, keyed by the SKU of the value, through an
 idempotent producer with the runtime's partitioner. One stock position lives in one ``.v1``
-partition, so its events keep their order in ``.v2``. A record whose value does not decode keeps
-its key (the projector dead-letters it, as it would have on ``.v1``).
+partition, so its events keep their order in ``.v2``. A record the projector dead-lettered on
+``.v1`` (a value that does not decode, or a key that is not ``stock_key`` of the value) keeps its
+key, so the projector dead-letters it on ``.v2`` as well. The copy refuses targets that already
+hold records (a second run, or producers already writing them) unless forced, and stops, failing,
+when the schema registry cannot be asked (a valid record is never taken for an undecodable one).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, To
 
 from bus.clients import producer_config
 from bus.config import BusSettings
+from bus.errors import FatalError, SerdeError
 from bus.serde import AvroCodec, BoundCodec, registry_client
+from schemas.ids import stock_key
 from schemas.inventory.models import ReservationEvent, StockMovementEvent
 from schemas.loader import schema_text
 from services.inventory_projector.settings import ProjectorSettings
@@ -32,7 +37,9 @@ class BackfillError(Exception):
     """The copy could not finish; the target holds a prefix of some source partitions."""
 
 
-Copied = dict[str, int]  # per source topic: records copied keyed by SKU, and under "<topic> undecodable"
+# Per source topic: records copied keyed by SKU, and under "<topic> kept key" those that keep their
+# key (undecodable, or keyed other than by stock_key of their value).
+Copied = dict[str, int]
 
 
 def _partitions(consumer: Consumer, topic: str) -> int:
@@ -42,15 +49,45 @@ def _partitions(consumer: Consumer, topic: str) -> int:
     return len(found.partitions)
 
 
+def _records(consumer: Consumer, topic: str) -> int:
+    """How many offsets ``topic`` holds (high minus low watermark, over its partitions)."""
+    total = 0
+    for partition in range(_partitions(consumer, topic)):
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=30)
+        total += high - low
+    return total
+
+
+def _sku_key(codec: BoundCodec, source: str, key: bytes | None, value: bytes) -> bytes | None:
+    """The SKU to key the record by, or None when it keeps its key: the projector dead-lettered it
+    on ``.v1`` (a value that does not decode, a key that is not ``stock_key`` of the value)."""
+    try:
+        event = codec.decode(value, source)
+    except SerdeError:  # a FatalError (the registry unreachable) stops the copy
+        return None
+    if key != str(stock_key(event.sku, event.location)).encode():
+        return None
+    sku: bytes = event.sku.encode()
+    return sku
+
+
 def _copy(
-    consumer: Consumer, producer: Producer, codec: BoundCodec, source: str, target: str, timeout_s: float
+    consumer: Consumer,
+    producer: Producer,
+    codec: BoundCodec,
+    source: str,
+    target: str,
+    timeout_s: float,
+    force: bool,
 ) -> Copied:
     partitions = _partitions(consumer, source)
     if partitions != _partitions(consumer, target):
         raise BackfillError(f"{source} and {target} have different partition counts")
+    if not force and _records(consumer, target) > 0:
+        raise BackfillError(f"{target} already holds records (a second run?); --force copies again")
     consumer.assign([TopicPartition(source, p, OFFSET_BEGINNING) for p in range(partitions)])
     remaining = set(range(partitions))
-    copied = {source: 0, f"{source} undecodable": 0}
+    copied = {source: 0, f"{source} kept key": 0}
     deadline = time.monotonic() + timeout_s
     while remaining:
         if time.monotonic() > deadline:
@@ -66,11 +103,12 @@ def _copy(
             if value is None:
                 continue
             key = message.key()
-            try:
-                key = codec.decode(value, source).sku.encode()
+            sku = _sku_key(codec, source, key, value)
+            if sku is None:
+                copied[f"{source} kept key"] += 1
+            else:
+                key = sku
                 copied[source] += 1
-            except Exception:
-                copied[f"{source} undecodable"] += 1
             _produce(producer, target, key, value, message.headers(), message.timestamp()[1])
     consumer.unassign()
     return copied
@@ -86,8 +124,11 @@ def _produce(producer: Producer, topic: str, key: Any, value: bytes, headers: An
             producer.poll(0.05)
 
 
-def backfill(bus: BusSettings, pairs: Sequence[tuple[str, str, Any]], timeout_s: float = 3600.0) -> Copied:
-    """Copy each ``(source, target, model)``; returns the counts once every record is acknowledged."""
+def backfill(
+    bus: BusSettings, pairs: Sequence[tuple[str, str, Any]], timeout_s: float = 3600.0, *, force: bool = False
+) -> Copied:
+    """Copy each ``(source, target, model)``; returns the counts once every record is acknowledged.
+    ``force``: copy into targets that already hold records."""
     client = bus.kafka.client_config()
     registry = registry_client(bus.schema_registry)
     failures: list[str] = []
@@ -110,9 +151,12 @@ def backfill(bus: BusSettings, pairs: Sequence[tuple[str, str, Any]], timeout_s:
     try:
         for source, target, model in pairs:
             codec = AvroCodec(model, schema_text(model.avro_name())).bind(registry, auto_register=False)
-            copied |= _copy(consumer, producer, codec, source, target, timeout_s)
+            copied |= _copy(consumer, producer, codec, source, target, timeout_s, force)
+    except FatalError as exc:
+        raise BackfillError(f"the schema registry cannot decode now: {exc}") from exc
     finally:
         consumer.close()
+        producer.flush(timeout_s)  # what was copied is acknowledged (or failed) before returning
     if producer.flush(timeout_s) != 0 or failures:
         raise BackfillError(f"not every record was acknowledged: {failures[:3]}")
     return copied
@@ -126,6 +170,7 @@ def command(
     service: str = typer.Argument(..., help="the service whose inputs to back-fill: inventory-projector"),
     movements_from: str = typer.Option(_MOVEMENTS_V1, help="the movements keyed by stock position"),
     reservations_from: str = typer.Option(_RESERVATIONS_V1, help="the reservations keyed by stock position"),
+    force: bool = typer.Option(False, "--force", help="copy even into targets that already hold records"),
 ) -> None:
     """Copy the projector's `.v1` inputs into its SKU-keyed inputs (stop their producers first)."""
     settings = ProjectorSettings()
@@ -136,7 +181,7 @@ def command(
         (reservations_from, settings.reservations_topic, ReservationEvent),
     ]
     try:
-        copied = backfill(BusSettings(), pairs)
+        copied = backfill(BusSettings(), pairs, force=force)
     except BackfillError as exc:
         typer.echo(f"back-fill failed: {exc}", err=True)
         raise typer.Exit(1) from exc

@@ -18,7 +18,7 @@ from bus.config import BusSettings, KafkaSettings, SchemaRegistrySettings
 from schemas.ids import stock_key
 from schemas.inventory.models import MovementKind, ReservationEvent, ReservationKind, StockMovementEvent
 from schemas.loader import schema_text
-from services.inventory_projector.backfill import backfill
+from services.inventory_projector.backfill import BackfillError, backfill
 from tests.infra import REGISTRY_TIMEOUT_S, StackEndpoints
 from tests.integration.inventory_feed import decoder
 from tests.integration.runtime.harness import read_all
@@ -40,6 +40,8 @@ def _fill(stack: StackEndpoints, topic: str, values: Sequence[StockMovementEvent
         key = str(stock_key(value.sku, value.location)).encode()
         producer.produce(topic, serialize(value, context), key=key, timestamp=1_000 + index)
     producer.produce(topic, b"not avro", key=b"some-key", timestamp=5)
+    # A valid value under a key that is not its stock_key: dead-lettered on .v1, so it keeps its key.
+    producer.produce(topic, serialize(values[0], context), key=b"wrong-key", timestamp=6)
     assert producer.flush(30) == 0
 
 
@@ -63,20 +65,19 @@ def test_backfill_copies_every_record_keyed_by_sku_in_position_order(
         kafka=KafkaSettings(bootstrap_servers=stack.bootstrap_servers),
         schema_registry=SchemaRegistrySettings(url=stack.schema_registry_url),
     )
-    copied = backfill(
-        bus,
-        [
-            (topics["mv1"], topics["mv2"], StockMovementEvent),
-            (topics["rs1"], topics["rs2"], ReservationEvent),
-        ],
-        timeout_s=120,
-    )
+    pairs = [
+        (topics["mv1"], topics["mv2"], StockMovementEvent),
+        (topics["rs1"], topics["rs2"], ReservationEvent),
+    ]
+    copied = backfill(bus, pairs, timeout_s=120)
     assert copied == {
         topics["mv1"]: len(movements),
-        f"{topics['mv1']} undecodable": 1,
+        f"{topics['mv1']} kept key": 2,
         topics["rs1"]: len(reservations),
-        f"{topics['rs1']} undecodable": 1,
+        f"{topics['rs1']} kept key": 2,
     }
+    with pytest.raises(BackfillError, match="already holds records"):
+        backfill(bus, pairs, timeout_s=120)  # a second run would append the history again
     for source, target, count in (("mv1", "mv2", len(movements)), ("rs1", "rs2", len(reservations))):
         before = read_all(stack.bootstrap_servers, topics[source], PARTITIONS)
         after = read_all(stack.bootstrap_servers, topics[target], PARTITIONS)
@@ -87,14 +88,15 @@ def test_backfill_copies_every_record_keyed_by_sku_in_position_order(
         for message in after:
             partition_of[message.key()].add(message.partition())
         assert all(len(found) == 1 for found in partition_of.values()), "a SKU in two partitions"
-        assert {key for key in partition_of} == {f"SKU-{s}".encode() for s in range(6)} | {b"some-key"}
-        assert len(after) == count + 1
+        kept = {b"some-key", b"wrong-key"}
+        assert {key for key in partition_of} == {f"SKU-{s}".encode() for s in range(6)} | kept
+        assert len(after) == count + 2
 
     # Each position's records in .v2 are in its .v1 order (the feed's quantities increase).
     decode = decoder(stack.schema_registry_url, StockMovementEvent)
     by_position: dict[tuple[str, str], list[int]] = defaultdict(list)
     for message in read_all(stack.bootstrap_servers, topics["mv2"], PARTITIONS):
-        if message.key() != b"some-key":
+        if message.key() not in (b"some-key", b"wrong-key"):
             value = decode(message.value(), topics["mv2"])
             assert message.key() == value.sku.encode()
             by_position[(value.sku, value.location)].append(value.quantity)

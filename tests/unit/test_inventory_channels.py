@@ -76,6 +76,8 @@ def test_sold_out_is_never_held_back() -> None:
         (coalesce.Slot(5, 0, 4), 5, 20, (coalesce.Slot(5, 0), None)),
         (coalesce.Slot(5, 0), 4, 100, (coalesce.Slot(4, 100), 4)),
         (coalesce.Slot(5, 0), 0, 1, (coalesce.Slot(0, 1), 0)),
+        # Record time went backwards (another producer's clock, a back-fill): not held for good.
+        (coalesce.Slot(50, 1_000), 3, 400, (coalesce.Slot(3, 400), 3)),
     ],
 )
 def test_offer(slot: coalesce.Slot | None, value: int, now: int, expected: object) -> None:
@@ -86,3 +88,4 @@ def test_flush_waits_for_the_interval() -> None:
     slot = coalesce.Slot(5, 0, 3)
     assert coalesce.flush(slot, 99, 100) == (slot, None)
     assert coalesce.flush(slot, 100, 100) == (coalesce.Slot(3, 100), 3)
+    assert coalesce.flush(coalesce.Slot(5, 1_000, 3), 400, 100) == (coalesce.Slot(3, 400), 3)
