@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +23,7 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from bus.runtime import Runtime
+from bus.service import Context, Emit, Event, Outgoing
 from services.examples.running_total.models import AMOUNT_SCHEMA, TOTAL_SCHEMA, Amount
 from tests.infra import REGISTRY_TIMEOUT_S, REPO_ROOT, StackEndpoints
 
@@ -256,3 +257,12 @@ def committed_total(bootstrap: str, group: str, topic: str, partitions: int) -> 
         return sum(max(tp.offset, 0) for tp in offsets)
     finally:
         consumer.close()
+
+
+def copy_handler(output: str) -> Callable[[Event[Any], Context], Sequence[Outgoing]]:
+    """A handler writing each input record unchanged to ``output`` (the runtime's plumbing only)."""
+
+    def handle(event: Event[Any], ctx: Context) -> Sequence[Outgoing]:
+        return [Emit(output, event.key, event.value)]
+
+    return handle

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from confluent_kafka import Producer
@@ -12,21 +11,14 @@ from confluent_kafka import Producer
 from bus.config import BusSettings, KafkaSettings, RuntimeSettings, SchemaRegistrySettings
 from bus.runtime import build_runtime
 from bus.serde import BytesCodec
-from bus.service import Context, Emit, Event, Input, Outgoing, Output, Service
+from bus.service import Input, Output, Service
 from tests.infra import StackEndpoints
-from tests.integration.runtime.harness import committed_total, in_thread, wait_until
+from tests.integration.runtime.harness import committed_total, copy_handler, in_thread, wait_until
 
 pytestmark = pytest.mark.integration
 
 PARTITIONS = 2
 RECORDS = 20
-
-
-def _copy(output: str) -> Callable[[Event[Any], Context], Sequence[Outgoing]]:
-    def handle(event: Event[Any], ctx: Context) -> Sequence[Outgoing]:
-        return [Emit(output, event.key, event.value)]
-
-    return handle
 
 
 def test_a_configured_group_owns_the_progress(
@@ -42,7 +34,7 @@ def test_a_configured_group_owns_the_progress(
         name=name,
         inputs=[Input(source, BytesCodec())],
         outputs=[Output(output, BytesCodec())],
-        handler=_copy(output),
+        handler=copy_handler(output),
     )
     settings = BusSettings(
         kafka=KafkaSettings(bootstrap_servers=stack.bootstrap_servers),

@@ -8,9 +8,8 @@ member and is assigned its own topics.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from confluent_kafka import Producer
@@ -19,21 +18,14 @@ from bus.clients import static_member
 from bus.config import BusSettings, KafkaSettings, RuntimeSettings, SchemaRegistrySettings
 from bus.runtime import build_runtime
 from bus.serde import BytesCodec
-from bus.service import Context, Emit, Event, Input, Outgoing, Output, Service
+from bus.service import Input, Output, Service
 from tests.infra import StackEndpoints
-from tests.integration.runtime.harness import committed_total, in_thread, wait_until
+from tests.integration.runtime.harness import committed_total, copy_handler, in_thread, wait_until
 
 pytestmark = pytest.mark.integration
 
 PARTITIONS = 2
 RECORDS = 20
-
-
-def _copy(output: str) -> Callable[[Event[Any], Context], Sequence[Outgoing]]:
-    def handle(event: Event[Any], ctx: Context) -> Sequence[Outgoing]:
-        return [Emit(output, event.key, event.value)]
-
-    return handle
 
 
 def _fill(bootstrap: str, topic: str) -> None:
@@ -67,7 +59,7 @@ def test_a_replica_restarted_with_new_inputs_reads_them(
             name=name,
             inputs=[Input(topic, BytesCodec())],
             outputs=[Output(output, BytesCodec())],
-            handler=_copy(output),
+            handler=copy_handler(output),
         )
 
     def done(topic: str) -> int:
