@@ -1,25 +1,35 @@
 """Read a whole topic, every partition from the beginning to its current end (tools, not services).
 
-Used by `esb dlq` and the audit trail; partitions are assigned (no group membership, nothing
-committed), though librdkafka still wants a ``group.id`` to look up a coordinator.
+Used by `esb dlq`, the audit trail and the projector's back-fill; partitions are assigned (no group
+membership, nothing committed), though librdkafka still wants a ``group.id`` to look up a
+coordinator.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, TopicPartition
 
-__all__ = ["read_to_end"]
+__all__ = ["iter_to_end", "read_to_end"]
 
 
 def read_to_end(
     client_config: Mapping[str, str], topic: str, group_id: str, timeout_s: float = 30.0
 ) -> list[Message]:
-    """Every committed record of ``topic``, oldest first per partition.
+    """Every committed record of ``topic``, oldest first per partition (:func:`iter_to_end`)."""
+    return list(iter_to_end(client_config, topic, group_id, timeout_s))
 
-    LookupError if the topic does not exist; KafkaException for any other metadata error.
+
+def iter_to_end(
+    client_config: Mapping[str, str], topic: str, group_id: str, timeout_s: float = 30.0
+) -> Iterator[Message]:
+    """Every committed record of ``topic`` as it is read, oldest first per partition (nothing held:
+    for topics larger than memory).
+
+    LookupError if the topic does not exist; KafkaException for any other metadata error;
+    TimeoutError when the end is not reached within ``timeout_s``.
     """
     consumer = Consumer(
         {
@@ -41,7 +51,6 @@ def read_to_end(
         partitions = sorted(metadata.partitions)
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
         remaining = set(partitions)
-        messages: list[Message] = []
         deadline = time.monotonic() + timeout_s
         while remaining:
             if time.monotonic() > deadline:
@@ -49,11 +58,10 @@ def read_to_end(
             for message in consumer.consume(1000, timeout=0.5):
                 error = message.error()
                 if error is None:
-                    messages.append(message)
+                    yield message
                 elif error.code() == KafkaError._PARTITION_EOF:
                     remaining.discard(message.partition())
                 else:
                     raise KafkaException(error)
-        return messages
     finally:
         consumer.close()

@@ -14,17 +14,17 @@ when the schema registry cannot be asked (a valid record is never taken for an u
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import typer
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from bus.clients import producer_config
 from bus.config import BusSettings
 from bus.errors import FatalError, SerdeError
 from bus.serde import AvroCodec, BoundCodec, registry_client
+from bus.topic_reader import iter_to_end
 from schemas.ids import stock_key
 from schemas.inventory.models import ReservationEvent, StockMovementEvent
 from schemas.loader import schema_text
@@ -79,26 +79,16 @@ def _copy(
     target: str,
     timeout_s: float,
     force: bool,
+    client: dict[str, Any],
 ) -> Copied:
-    partitions = _partitions(consumer, source)
-    if partitions != _partitions(consumer, target):
+    """``consumer``: for the topics' metadata; the records are read by :func:`iter_to_end`."""
+    if _partitions(consumer, source) != _partitions(consumer, target):
         raise BackfillError(f"{source} and {target} have different partition counts")
     if not force and _records(consumer, target) > 0:
         raise BackfillError(f"{target} already holds records (a second run?); --force copies again")
-    consumer.assign([TopicPartition(source, p, OFFSET_BEGINNING) for p in range(partitions)])
-    remaining = set(range(partitions))
     copied = {source: 0, f"{source} kept key": 0}
-    deadline = time.monotonic() + timeout_s
-    while remaining:
-        if time.monotonic() > deadline:
-            raise BackfillError(f"{source}: partitions {sorted(remaining)} not read to the end in time")
-        for message in consumer.consume(10_000, timeout=0.5):
-            error = message.error()
-            if error is not None:
-                if error.code() != KafkaError._PARTITION_EOF:
-                    raise BackfillError(f"{source}: {error}")
-                remaining.discard(message.partition())
-                continue
+    try:
+        for message in iter_to_end(client, source, "esb-backfill", timeout_s):
             value = message.value()
             if value is None:
                 continue
@@ -110,7 +100,8 @@ def _copy(
                 key = sku
                 copied[source] += 1
             _produce(producer, target, key, value, message.headers(), message.timestamp()[1])
-    consumer.unassign()
+    except (LookupError, TimeoutError, KafkaException) as exc:
+        raise BackfillError(f"{source}: {exc}") from exc
     return copied
 
 
@@ -138,20 +129,12 @@ def backfill(
             failures.append(str(error))
 
     producer = Producer({**producer_config(client), "linger.ms": 20, "on_delivery": delivered})
-    consumer = Consumer(
-        {
-            **client,
-            "group.id": "esb-backfill",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "isolation.level": "read_committed",
-        }
-    )
+    consumer = Consumer({**client, "group.id": "esb-backfill", "enable.auto.commit": False})
     copied: Copied = {}
     try:
         for source, target, model in pairs:
             codec = AvroCodec(model, schema_text(model.avro_name())).bind(registry, auto_register=False)
-            copied |= _copy(consumer, producer, codec, source, target, timeout_s, force)
+            copied |= _copy(consumer, producer, codec, source, target, timeout_s, force, client)
     except FatalError as exc:
         raise BackfillError(f"the schema registry cannot decode now: {exc}") from exc
     finally:
