@@ -22,7 +22,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # the registry never answers fails the test instead of hanging the run.
 REGISTRY_TIMEOUT_S = 10.0
 
-# Test stacks listen on their own ports so they never collide with a developer's `esb dev up`.
+# Test stacks listen on their own ports so they never collide with a developer's `esb dev up`,
+# all below 32768, where Linux never picks the local port of an outgoing connection.
 _TEST_PORTS: dict[int, dict[str, int]] = {
     1: {
         "kafka_port": 19092,

@@ -11,7 +11,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ManagedProcess", "PortTakenError", "StartFailedError", "port_is_open", "wait_until"]
+__all__ = [
+    "ManagedProcess",
+    "PortTakenError",
+    "StartFailedError",
+    "port_can_be_bound",
+    "port_is_open",
+    "wait_until",
+]
 
 
 class PortTakenError(RuntimeError):
@@ -29,6 +36,21 @@ def port_is_open(host: str, port: int, timeout_s: float = 0.5) -> bool:
             return True
     except OSError:
         return False
+
+
+def port_can_be_bound(host: str, port: int) -> bool:
+    """True when a server could listen on host:port now.
+
+    A connect probe misses a port held by a socket that does not listen, such as the local end of
+    an outgoing connection; binding the way servers do (SO_REUSEADDR) fails on it, as the server would.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def wait_until(predicate: Callable[[], bool], timeout_s: float, interval_s: float = 0.25) -> bool:

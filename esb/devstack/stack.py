@@ -13,7 +13,12 @@ from dataclasses import dataclass
 
 from esb.devstack import secure as secure_material
 from esb.devstack.components import Component, components_for
-from esb.devstack.processes import PortTakenError, StartFailedError, port_is_open, wait_until
+from esb.devstack.processes import (
+    PortTakenError,
+    StartFailedError,
+    port_can_be_bound,
+    wait_until,
+)
 from esb.devstack.settings import DevStackSettings
 
 __all__ = ["ComponentStatus", "StackEndpoints", "down", "endpoints", "is_secure", "status", "up"]
@@ -92,7 +97,7 @@ def endpoints(settings: DevStackSettings, brokers: int | None = None) -> StackEn
 
 def _check_ports_free(component: Component) -> None:
     for purpose, port in component.ports.items():
-        if port_is_open(component.settings.host, port):
+        if not port_can_be_bound(component.settings.host, port):
             raise PortTakenError(
                 f"Port {port} ({component.name} {purpose}) is already taken by a process this stack did "
                 f"not start. Stop that process or choose other ports (ESB_DEV_* settings)."

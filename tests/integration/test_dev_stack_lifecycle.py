@@ -13,16 +13,18 @@ from esb.devstack.processes import port_is_open
 
 pytestmark = pytest.mark.integration
 
+# Below 32768: Linux hands out 32768-60999 as the local ports of outgoing connections, and any
+# client connection of the run could hold a listener port picked from that range.
 _PORTS = {
-    "ESB_DEV_KAFKA_PORT": 39092,
-    "ESB_DEV_KAFKA_CONTROLLER_PORT": 39093,
-    "ESB_DEV_REGISTRY_PORT": 38081,
-    "ESB_DEV_REGISTRY_MANAGEMENT_PORT": 39001,
-    "ESB_DEV_JAEGER_OTLP_GRPC_PORT": 34317,
-    "ESB_DEV_JAEGER_OTLP_HTTP_PORT": 34318,
-    "ESB_DEV_JAEGER_QUERY_PORT": 36686,
-    "ESB_DEV_JAEGER_QUERY_GRPC_PORT": 36685,
-    "ESB_DEV_JAEGER_HEALTH_PORT": 33133,
+    "ESB_DEV_KAFKA_PORT": 31092,
+    "ESB_DEV_KAFKA_CONTROLLER_PORT": 31093,
+    "ESB_DEV_REGISTRY_PORT": 31081,
+    "ESB_DEV_REGISTRY_MANAGEMENT_PORT": 31001,
+    "ESB_DEV_JAEGER_OTLP_GRPC_PORT": 31317,
+    "ESB_DEV_JAEGER_OTLP_HTTP_PORT": 31318,
+    "ESB_DEV_JAEGER_QUERY_PORT": 31686,
+    "ESB_DEV_JAEGER_QUERY_GRPC_PORT": 31685,
+    "ESB_DEV_JAEGER_HEALTH_PORT": 31133,
 }
 
 
@@ -67,7 +69,7 @@ def _two_rounds(env: dict[str, str], run_dir: Path) -> None:
     for round_number in (1, 2):
         up = _esb(["dev", "up"], env)
         assert up.returncode == 0, up.stdout + up.stderr
-        assert "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:39092" in up.stdout
+        assert "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:31092" in up.stdout
 
         again = _esb(["dev", "up"], env)  # idempotent: nothing new is started
         assert again.returncode == 0, again.stdout + again.stderr

@@ -1,6 +1,6 @@
 """The secure stack end to end: SASL_SSL + SCRAM, the StandardAuthorizer, catalog-derived ACLs, audit.
 
-One secure single-node Kafka (its own state folder and ports 49092/49093, never the shared test
+One secure single-node Kafka (its own state folder and ports 30092/30093, never the shared test
 stack's) is started for this module and purged at its end. Avro schemas go to the shared test
 registry under subjects unique to this run. No assertion message ever contains a secret: leak
 checks report where and which credential, by name.
@@ -92,7 +92,7 @@ def _topic(name: str, owner: str, consumers: list[str]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def secure_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureStack]:
     state = Path(os.environ.get("ESB_TEST_STATE_DIR", REPO_ROOT / ".esb")) / "test-secure-stack"
-    settings = DevStackSettings(state_dir=state, kafka_port=49092, kafka_controller_port=49093)
+    settings = DevStackSettings(state_dir=state, kafka_port=30092, kafka_controller_port=30093)
     devstack.down(settings, purge=True)  # leftovers of an interrupted run of this module only
     suffix = uuid.uuid4().hex[:8]
     amounts, totals, notes = f"sec.amounts.{suffix}", f"sec.totals.{suffix}", f"sec.notes.{suffix}"
