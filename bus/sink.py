@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Protocol, TypeAlias
 from bus.processor import Record
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+
     from bus.config import BusSettings
 
 __all__ = ["Done", "Reject", "RetryAt", "Sink", "SinkOutcome", "SinkService", "run_sink"]
@@ -97,8 +99,17 @@ class SinkService:
         return f"dlq.{self.name}"
 
 
-def run_sink(service: SinkService, settings: BusSettings, stop: threading.Event | None = None) -> None:
-    """Run ``service`` until SIGTERM/SIGINT (main thread) or ``stop``; at-least-once by nature."""
+def run_sink(
+    service: SinkService,
+    settings: BusSettings,
+    stop: threading.Event | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> None:
+    """Run ``service`` until SIGTERM/SIGINT (main thread) or ``stop``; at-least-once by nature.
+
+    ``tracer_provider``: pass the one the sink's own clients report to, so their spans (an
+    instrumented HTTP client's) and the runner's ``process`` spans form one trace; by default the
+    runner builds one from ``settings.telemetry``."""
     from bus.sink_runtime import run_sink as run  # the wiring imports this module's types
 
-    run(service, settings, stop)
+    run(service, settings, stop, tracer_provider)

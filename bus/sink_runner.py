@@ -29,11 +29,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from opentelemetry.trace import Span, Status, StatusCode
 
 from bus.dlq import build_dead_letter_headers
 from bus.errors import DeadLetterError, FatalError, Outcome, outcome_of
 from bus.observability.health import Health
 from bus.observability.logging import get_logger
+from bus.observability.redaction import redact_text
+from bus.observability.tracing import Tracing
 from bus.processor import Record
 from bus.retry import RetryPolicy
 from bus.runner import message_record, settle_heap
@@ -43,6 +46,7 @@ from bus.sink_metrics import SinkMetrics
 __all__ = ["SinkRunner"]
 
 TP = tuple[str, int]
+_MAX_REASON = 2048  # characters of a reject reason kept in its span's status
 
 
 @dataclass
@@ -75,8 +79,10 @@ class SinkRunner:
         clock: Callable[[], float] = time.monotonic,
         idle_poll_s: float = 0.05,
         busy_wait_s: float = 0.005,
+        tracing: Tracing | None = None,
     ) -> None:
         self._service = service
+        self._tracing = tracing or Tracing(None, group=service.name)
         self._sink = service.sink
         self._consumer = consumer
         self._producer = producer
@@ -114,6 +120,7 @@ class SinkRunner:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._consumer.close()
             self._producer.flush(10)
+            self._tracing.shutdown()  # exports the spans still batched
             self._log.info("stopped", delivered=self.delivered)
 
     def rebalance_callbacks(self) -> dict[str, Callable[[Consumer, list[TopicPartition]], None]]:
@@ -178,10 +185,18 @@ class SinkRunner:
         self._wake.set()
 
     def _deliver(self, record: Record) -> SinkOutcome:
-        """``Sink.deliver`` in a worker thread, timed like a handler (``esb_handler_seconds``)."""
+        """``Sink.deliver`` in a worker thread, timed like a handler (``esb_handler_seconds``), in
+        the record's ``process`` span: parented on its traceparent, so what the sink calls (the
+        target's HTTP request) joins the record's trace. An exception marks the span as failed."""
         started = time.perf_counter()
         try:
-            return self._sink.deliver(record)
+            with self._tracing.process_span(
+                record.topic, record.partition, record.offset, record.key, record.headers
+            ) as span:
+                outcome = self._sink.deliver(record)
+                if span.is_recording():
+                    _annotate(span, outcome)
+                return outcome
         finally:
             self._metrics.runtime.child("handler_seconds", record.topic).observe(
                 time.perf_counter() - started
@@ -364,3 +379,16 @@ class SinkRunner:
 
 def part_tp(record: Record) -> TP:
     return (record.topic, record.partition)
+
+
+def _annotate(span: Span, outcome: SinkOutcome) -> None:
+    """What came of the attempt: ``esb.sink.outcome`` done / retry / reject; a reject is an error."""
+    if isinstance(outcome, RetryAt):
+        span.set_attribute("esb.sink.outcome", "retry")
+        span.set_attribute("esb.sink.account_wide", outcome.account_wide)
+    elif isinstance(outcome, Reject):
+        span.set_attribute("esb.sink.outcome", "reject")
+        # The reason quotes the target's answer: scrubbed like a log line before it leaves the process.
+        span.set_status(Status(StatusCode.ERROR, redact_text(outcome.reason[:_MAX_REASON])))
+    else:
+        span.set_attribute("esb.sink.outcome", "done")

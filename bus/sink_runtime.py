@@ -6,6 +6,7 @@ import signal
 import threading
 
 from confluent_kafka import Consumer, Producer
+from opentelemetry.sdk.trace import TracerProvider
 
 from bus.admin import ensure_dlq_topic
 from bus.clients import consumer_config, producer_config, static_member
@@ -13,6 +14,7 @@ from bus.config import BusSettings
 from bus.observability.health import Health, HealthServer
 from bus.observability.logging import get_logger
 from bus.observability.metrics import Metrics
+from bus.observability.tracing import Tracing, build_tracer_provider
 from bus.retry import RetryPolicy
 from bus.sink import SinkService
 from bus.sink_metrics import SinkMetrics
@@ -21,7 +23,11 @@ from bus.sink_runner import SinkRunner
 __all__ = ["build_sink_runner", "run_sink"]
 
 
-def build_sink_runner(service: SinkService, settings: BusSettings) -> tuple[SinkRunner, HealthServer | None]:
+def build_sink_runner(
+    service: SinkService, settings: BusSettings, tracer_provider: TracerProvider | None = None
+) -> tuple[SinkRunner, HealthServer | None]:
+    """``tracer_provider``: the one the sink's own clients report to (their spans join the records'
+    traces); by default one built from ``settings.telemetry``, as the processing runtime does."""
     rt = settings.runtime
     client = settings.kafka.client_config()
     member = f"{service.name}-{rt.instance_id}"
@@ -41,6 +47,7 @@ def build_sink_runner(service: SinkService, settings: BusSettings) -> tuple[Sink
     metrics = Metrics(service.name)
     health = Health(stall_after_s=rt.max_poll_interval_ms / 1000)
     retry = RetryPolicy(rt.retry_attempts, rt.retry_initial_backoff_ms / 1000, rt.retry_max_backoff_ms / 1000)
+    provider = tracer_provider or build_tracer_provider(service.name, rt.instance_id, settings.telemetry)
     runner = SinkRunner(
         service,
         consumer,
@@ -49,6 +56,7 @@ def build_sink_runner(service: SinkService, settings: BusSettings) -> tuple[Sink
         health,
         retry,
         commit_interval_s=rt.commit_interval_ms / 1000,
+        tracing=Tracing(provider, group=rt.group_of(service.name)),
     )
     http = None
     if rt.http_port is not None:
@@ -56,12 +64,17 @@ def build_sink_runner(service: SinkService, settings: BusSettings) -> tuple[Sink
     return runner, http
 
 
-def run_sink(service: SinkService, settings: BusSettings, stop: threading.Event | None = None) -> None:
+def run_sink(
+    service: SinkService,
+    settings: BusSettings,
+    stop: threading.Event | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> None:
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    runner, http = build_sink_runner(service, settings)
+    runner, http = build_sink_runner(service, settings, tracer_provider)
     get_logger(service=service.name).info("starting sink", inputs=list(service.inputs))
     if http is not None:
         http.start()

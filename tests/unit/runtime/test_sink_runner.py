@@ -10,6 +10,10 @@ from typing import Any
 
 import pytest
 from confluent_kafka import TopicPartition
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 from prometheus_client import generate_latest
 
 from bus import runner as processing_runner
@@ -17,6 +21,7 @@ from bus.dlq import parse_dead_letter
 from bus.errors import RetryableError
 from bus.observability.health import Health
 from bus.observability.metrics import Metrics
+from bus.observability.tracing import Tracing
 from bus.processor import Record
 from bus.retry import RetryPolicy
 from bus.sink import Done, Reject, RetryAt, SinkOutcome, SinkService
@@ -162,6 +167,7 @@ def _runner(
     clock: Clock,
     per_lane: int = 4,
     metrics: Metrics | None = None,
+    tracing: Tracing | None = None,
 ) -> tuple[SinkRunner, FakeProducer]:
     producer = FakeProducer()
     service = SinkService("delivery", [TOPIC], sink, max_in_flight_per_key=per_lane, workers=4)
@@ -174,6 +180,7 @@ def _runner(
         RetryPolicy(attempts=3, initial_backoff_s=0, max_backoff_s=0),
         commit_interval_s=0,
         clock=clock,
+        tracing=tracing,
     )
     consumer.subscribe([TOPIC], **runner.rebalance_callbacks())
     return runner, producer
@@ -274,6 +281,47 @@ def test_exceptions_map_like_a_handlers_retried_then_dead_lettered() -> None:
     letter = parse_dead_letter(0, 0, key, value, headers)
     assert (letter.error_class, letter.attempt) == ("bus.errors.RetryableError", 3)
     assert _of(sink, 0) == [0, 1, 1, 1, 2]
+
+
+def test_every_attempt_is_a_process_span_that_tells_how_it_ended() -> None:
+    def broken() -> SinkOutcome:
+        raise RetryableError("connection reset")
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    consumer, clock = FakeConsumer({0: "A"}, 4), Clock()
+    sink = ScriptedSink(
+        {
+            (0, 1): [lambda: RetryAt(clock.now)],
+            (0, 2): [lambda: Reject("HTTP 422: card 4111 1111 1111 1111 declined")],
+            (0, 3): [broken],
+        }
+    )
+    runner, _ = _runner(sink, consumer, clock, tracing=Tracing(provider, group="delivery"))
+    _steps(runner, lambda: consumer.committed.get(0) == 4)
+
+    spans = sorted(exporter.get_finished_spans(), key=lambda s: s.start_time or 0)
+    assert {span.name for span in spans} == {f"process {TOPIC}"}
+    ended = [
+        (
+            span.attributes["messaging.kafka.offset"],
+            span.attributes.get("esb.sink.outcome"),
+            span.status.status_code,
+        )
+        for span in spans
+        if span.attributes is not None
+    ]
+    assert ended == [
+        (0, "done", StatusCode.UNSET),
+        (1, "retry", StatusCode.UNSET),
+        (1, "done", StatusCode.UNSET),
+        (2, "reject", StatusCode.ERROR),
+        (3, None, StatusCode.ERROR),  # the exception, recorded on the span
+        (3, "done", StatusCode.UNSET),
+    ]
+    assert spans[3].status.description == "HTTP 422: card [REDACTED] declined"
+    assert [event.name for event in spans[4].events] == ["exception"]
 
 
 def test_revocation_waits_for_in_flight_records_and_commits_them() -> None:
