@@ -165,6 +165,7 @@ class DemoReport:
     balance: dict[str, Decimal] = field(default_factory=dict)
     journal_entries: int = 0
     atp: dict[str, Any] = field(default_factory=dict)  # sku -> the projector's answer (or an error)
+    customer_records: int = 0  # source records (every channel's) the merger linked to a golden one
     golden_customers: int = 0
     merges: int = 0
     dlq: Counter[tuple[str, str, str]] = field(default_factory=Counter)
@@ -202,6 +203,10 @@ def build_report(
     if "canonical.golden-customers.v1" in topics:
         report.golden_customers = len(
             {r.key for r in view.scan("canonical.golden-customers.v1", since_ms=since_ms, decode=False)}
+        )
+    if "canonical.customer-crosswalk.v1" in topics:
+        report.customer_records = len(
+            {r.key for r in view.scan("canonical.customer-crosswalk.v1", since_ms=since_ms, decode=False)}
         )
     if "canonical.customer-merges.v1" in topics:
         report.merges = sum(

@@ -214,9 +214,10 @@ def render_report(report: DemoReport) -> RenderableType:
             atp.add_row(sku, "-", "-", "-", json.dumps(answer)[:40])
     parts.append(atp)
     customers = Table(title="customers")
+    customers.add_column("channel records", justify="right")
     customers.add_column("golden customers", justify="right")
-    customers.add_column("merges", justify="right")
-    customers.add_row(_n(report.golden_customers), _n(report.merges))
+    customers.add_column("merges of golden records", justify="right")
+    customers.add_row(_n(report.customer_records), _n(report.golden_customers), _n(report.merges))
     parts.append(customers)
     dlq = Table(title="dead letters")
     for column in ("topic", "error", "message", "count"):

@@ -1,5 +1,5 @@
-"""The demo report's latencies: per order, from the webhook to the canonical event and to the ERP
-document, over the whole run and over the orders sent after the warm-up."""
+"""The demo report's figures: latencies per order, from the webhook to the canonical event and to
+the ERP document, over the whole run and over the orders sent after the warm-up; customers."""
 
 from __future__ import annotations
 
@@ -84,3 +84,12 @@ def test_the_report_shows_both_p99s() -> None:
     assert cells == ["2", "2000.0", "2000.0", "300.0"]
     cells = [cell.strip() for cell in rows["webhook -> canonical.orders.v1"].split("│")[2:6]]
     assert cells == ["2", "500.0", "500.0", "100.0"]
+
+
+def test_the_report_sets_the_channels_customer_records_against_the_golden_ones() -> None:
+    console = Console(width=200, record=True)
+    console.print(render_report(DemoReport(customer_records=58, golden_customers=40, merges=1)))
+    lines = console.export_text().splitlines()
+    header = next(i for i, line in enumerate(lines) if "channel records" in line)
+    values = [cell.strip() for cell in lines[header + 2].split("│")[1:4]]
+    assert values == ["58", "40", "1"]
