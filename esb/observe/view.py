@@ -226,12 +226,12 @@ def render_report(report: DemoReport) -> RenderableType:
         dlq.add_row(topic, error, message, str(count))
     parts.append(dlq)
     latency = Table(title="end-to-end latency")
-    for column in ("path", "orders", "p50 ms", "p99 ms", f"p99 ms after {WARM_UP_S:g} s"):
+    for column in ("path", "orders", "p50 ms", "p99 ms", f"p99 after {WARM_UP_S:g} s"):
         latency.add_column(column)
     for label, values, warm_values in (
         ("webhook -> canonical.orders.v1", report.webhook_to_canonical, report.warm_webhook_to_canonical),
         (
-            f"webhook -> ERP document ({report.documents} documents)",
+            f"webhook -> ERP ({report.documents} documents)",
             report.webhook_to_document,
             report.warm_webhook_to_document,
         ),

@@ -79,8 +79,8 @@ def test_the_report_shows_both_p99s() -> None:
     console.print(render_report(report))
     text = console.export_text()
     rows = {line.split("│")[1].strip(): line for line in text.splitlines() if "webhook ->" in line}
-    assert f"p99 ms after {WARM_UP_S:g} s" in text
-    cells = [cell.strip() for cell in rows["webhook -> ERP document (2 documents)"].split("│")[2:6]]
+    assert f"p99 after {WARM_UP_S:g} s" in text
+    cells = [cell.strip() for cell in rows["webhook -> ERP (2 documents)"].split("│")[2:6]]
     assert cells == ["2", "2000.0", "2000.0", "300.0"]
     cells = [cell.strip() for cell in rows["webhook -> canonical.orders.v1"].split("│")[2:6]]
     assert cells == ["2", "500.0", "500.0", "100.0"]
