@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -27,7 +26,7 @@ from bus.serde import registry_client
 from esb.bus_supervisor.services import RECORDING_TARGET, ServiceSpec, bus_services
 from esb.demo.secrets import DemoSecrets
 from esb.deploy.chart import REPO_ROOT
-from esb.devstack.processes import ManagedProcess
+from esb.devstack.processes import ManagedProcess, free_port
 from esb.devstack.stack import StackEndpoints
 from esb.governance.catalog import DEFAULT_CATALOG_PATH, load_catalog
 from esb.governance.registry import register_catalog
@@ -39,7 +38,6 @@ __all__ = [
     "PlannedProcess",
     "ProcessState",
     "apply_governance",
-    "free_port",
     "plan_bus",
     "process_environment",
     "read_plan",
@@ -47,12 +45,6 @@ __all__ = [
     "status",
     "stop_bus",
 ]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True, slots=True)

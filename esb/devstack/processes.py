@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ __all__ = [
     "ManagedProcess",
     "PortTakenError",
     "StartFailedError",
+    "free_port",
     "port_can_be_bound",
     "port_is_open",
     "wait_until",
@@ -51,6 +54,28 @@ def port_can_be_bound(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+# Ports for servers started later (a bus's ops ports, a test's services) come from below Linux's
+# ephemeral range (32768-60999), where the kernel picks bind(0)'s ports and the local ports of
+# outgoing connections: any client connection could take one of those between the pick and the
+# server's bind. The range avoids every fixed port of the dev and test stacks.
+_SERVER_PORTS = range(20000, 23000)
+_handed_out: set[int] = set()
+_handed_out_lock = threading.Lock()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port a server can bind now, outside the ephemeral range, never handed out before by this
+    process (the servers of one plan start after all their ports are picked)."""
+    start = random.randrange(len(_SERVER_PORTS))
+    with _handed_out_lock:
+        for step in range(len(_SERVER_PORTS)):
+            port = _SERVER_PORTS[(start + step) % len(_SERVER_PORTS)]
+            if port not in _handed_out and port_can_be_bound(host, port):
+                _handed_out.add(port)
+                return port
+    raise PortTakenError(f"no free port left in {_SERVER_PORTS.start}-{_SERVER_PORTS.stop - 1}")
 
 
 def wait_until(predicate: Callable[[], bool], timeout_s: float, interval_s: float = 0.25) -> bool:

@@ -31,7 +31,7 @@ from bus.config import StateBackend
 from bus.state.backends import open_backend
 from bus.state.restore import RestoreTarget, restore
 from bus.state.store import StorePartition
-from esb.bus_supervisor.supervisor import free_port
+from esb.devstack.processes import free_port
 from schemas.common.models import EventMetadata, SourceRef
 from schemas.customers import CustomerEvent, ErasureRequest
 from schemas.loader import schema_text

@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import random
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from bus.clients import PARTITIONER
 from bus.config import BusSettings, KafkaSettings, SchemaRegistrySettings
+from esb.devstack.processes import free_port
 from schemas.common.models import EventMetadata, SourceRef
 from schemas.ids import stock_key
 from schemas.inventory.models import ReservationEvent, ReservationKind
@@ -85,12 +85,6 @@ def service_name(unique_name: Callable[[str], str], kafka_admin: AdminClient) ->
 
 def _settings(name: str, topics: Topics) -> ProjectorSettings:
     return ProjectorSettings(service_name=name, drift_threshold=5, **topics)  # type: ignore[arg-type]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env(
@@ -217,7 +211,7 @@ def test_rebuild_recomputes_the_incremental_levels(
     )
     feed.send(3000)
     reservations = _reserve(stack, topics["reservations_topic"], 300, seed=3)
-    port = _free_port()
+    port = free_port()
     env = _env(stack, tmp_path / "state", service_name, topics, ops_port=port)
     process = ServiceProcess("services.inventory_projector", env, tmp_path / "log")
     with running([process]):

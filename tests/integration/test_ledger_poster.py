@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import tempfile
 import time
 import urllib.request
@@ -30,6 +29,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from esb.devstack.processes import free_port
 from schemas.base import AvroRecord
 from schemas.common.models import Money
 from schemas.ledger import FxRate, JournalEntryEvent, PayoutReconciliationEvent, ReconciliationStatus
@@ -85,12 +85,6 @@ class _Feed:
         assert self._producer.flush(30) == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _decode(stack: StackEndpoints, model: type[AvroRecord], topic: str) -> list[Any]:
     registry = SchemaRegistryClient({"url": stack.schema_registry_url, "timeout": REGISTRY_TIMEOUT_S})
     decoder = AvroDeserializer(registry, schema_text(model.avro_name()), lambda d, _ctx: model.from_avro(d))
@@ -113,7 +107,7 @@ def test_kill9_while_posting_keeps_the_ledger_exact(
 ) -> None:
     names = {field: create_topic(f"lp-{field}", PARTITIONS) for field in TOPICS.__dataclass_fields__}
     service = unique_name("ledger")
-    port = _free_port()
+    port = free_port()
     rng = random.Random(29)
 
     # What the bus must end up with: the same events through the pure handler, in memory.

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -42,6 +41,7 @@ from typer.testing import CliRunner
 from bus.observability.redaction import find_card_numbers
 from esb.devstack import secure
 from esb.devstack import stack as devstack
+from esb.devstack.processes import free_port
 from esb.devstack.settings import DevStackSettings
 from esb.governance.catalog import Catalog
 from esb.security.acls import Grant, apply_plan, derive_grants, plan_acls
@@ -270,13 +270,6 @@ def test_a_service_cannot_take_another_services_transactional_id(granted: Secure
 # -- the flow over SASL_SSL, and nothing leaks -------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class _Process:
     def __init__(self, module: str, env: dict[str, str], log: Path) -> None:
         self.log = log
@@ -373,7 +366,7 @@ def test_full_flow_over_sasl_ssl_with_own_principals_and_no_secret_or_card_anywh
     granted: SecureStack, stack: StackEndpoints, tmp_path: Path
 ) -> None:
     registry_url = stack.schema_registry_url
-    gateway_port = _free_port()
+    gateway_port = free_port()
     logs = tmp_path / "logs"
     logs.mkdir()
     gateway = _Process(
