@@ -26,8 +26,10 @@ __all__ = [
     "dlq_reasons",
     "find_trace",
     "latencies",
+    "latencies_by_order",
     "percentile",
     "recorded_documents",
+    "sent_after",
     "trial_balance",
 ]
 
@@ -93,15 +95,11 @@ def _order_key(value: Mapping[str, Any]) -> str | None:
     return f"{order.get('channel')}:{order.get('native_id')}"
 
 
-def latencies(
-    demo: DemoRecord,
-    view: KafkaView,
-    documents: list[dict[str, Any]],
-    since_ms: int,
-    after_s: float = 0.0,
-) -> tuple[list[float], list[float]]:
-    """Seconds from each order's webhook to its first canonical order event, and to its first ERP
-    document, of the orders sent ``after_s`` seconds or more after the demo started."""
+def latencies_by_order(
+    demo: DemoRecord, view: KafkaView, documents: list[dict[str, Any]], since_ms: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Per order key: seconds from its webhook to its first canonical order event, and to its first
+    ERP document."""
     to_canonical: dict[str, float] = {}
     by_reference = {key.split(":", 1)[1]: key for key in demo.orders}  # native id -> order
     for record in view.scan("canonical.orders.v1", since_ms=since_ms):
@@ -118,11 +116,20 @@ def latencies(
             key = by_reference.get(reference)
             if key is not None and key not in to_document:
                 to_document[key] = document["received_at"] - demo.orders[key]["sent_at"]
+    return to_canonical, to_document
 
-    def kept(found: dict[str, float]) -> list[float]:
-        return [v for key, v in found.items() if demo.orders[key]["sent_at"] - demo.started_at >= after_s]
 
-    return kept(to_canonical), kept(to_document)
+def sent_after(demo: DemoRecord, by_order: dict[str, float], after_s: float) -> list[float]:
+    """The values of the orders sent ``after_s`` seconds or more after the demo started."""
+    return [v for key, v in by_order.items() if demo.orders[key]["sent_at"] - demo.started_at >= after_s]
+
+
+def latencies(
+    demo: DemoRecord, view: KafkaView, documents: list[dict[str, Any]], since_ms: int
+) -> tuple[list[float], list[float]]:
+    """Seconds from each order's webhook to its first canonical order event, and to its first ERP document."""
+    to_canonical, to_document = latencies_by_order(demo, view, documents, since_ms)
+    return list(to_canonical.values()), list(to_document.values())
 
 
 def find_trace(jaeger_url: str, event_id: str) -> tuple[str | None, set[str]]:
@@ -216,10 +223,11 @@ def build_report(
     report.dlq = dlq_reasons(view, since_ms)
     documents = recorded_documents(target_url) if target_url else []
     report.documents = len(documents)
-    report.webhook_to_canonical, report.webhook_to_document = latencies(demo, view, documents, since_ms)
-    report.warm_webhook_to_canonical, report.warm_webhook_to_document = latencies(
-        demo, view, documents, since_ms, after_s=WARM_UP_S
-    )
+    to_canonical, to_document = latencies_by_order(demo, view, documents, since_ms)  # one scan
+    report.webhook_to_canonical = list(to_canonical.values())
+    report.webhook_to_document = list(to_document.values())
+    report.warm_webhook_to_canonical = sent_after(demo, to_canonical, WARM_UP_S)
+    report.warm_webhook_to_document = sent_after(demo, to_document, WARM_UP_S)
     shopify_orders = [o for o in demo.orders.values() if o.get("kind") == "shopify_order"]
     for order in shopify_orders[:10]:
         trace_id, services = find_trace(jaeger_url, order["event_id"])
